@@ -1,0 +1,64 @@
+#include "codec/checksum.h"
+
+#include <libdeflate.h>
+#include <openssl/evp.h>
+#include <xxhash.h>
+
+namespace sx::codec {
+
+std::uint32_t crc32(std::span<const std::byte> bytes, std::uint32_t seed) {
+  return libdeflate_crc32(seed, bytes.data(), bytes.size());
+}
+
+std::uint32_t adler32(std::span<const std::byte> bytes, std::uint32_t seed) {
+  return libdeflate_adler32(seed, bytes.data(), bytes.size());
+}
+
+struct Sha256::Impl {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~Impl() { EVP_MD_CTX_free(ctx); }
+};
+
+Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
+  EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr);
+}
+Sha256::~Sha256() = default;
+Sha256::Sha256(Sha256&&) noexcept = default;
+Sha256& Sha256::operator=(Sha256&&) noexcept = default;
+
+void Sha256::update(std::span<const std::byte> bytes) {
+  EVP_DigestUpdate(impl_->ctx, bytes.data(), bytes.size());
+}
+
+Sha256Digest Sha256::finish() {
+  Sha256Digest digest{};
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(impl_->ctx, digest.data(), &length);
+  return digest;
+}
+
+Sha256Digest sha256(std::span<const std::byte> bytes) {
+  Sha256 hasher;
+  hasher.update(bytes);
+  return hasher.finish();
+}
+
+std::string to_hex(std::span<const std::uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex(bytes.size() * 2, '0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    hex[2 * i] = kDigits[bytes[i] >> 4];
+    hex[2 * i + 1] = kDigits[bytes[i] & 15];
+  }
+  return hex;
+}
+
+std::string content_name(std::span<const std::byte> bytes) {
+  const XXH128_hash_t hash = XXH3_128bits(bytes.data(), bytes.size());
+  XXH128_canonical_t canonical;
+  XXH128_canonicalFromHash(&canonical, hash);
+  return to_hex(std::span<const std::uint8_t>(
+      reinterpret_cast<const std::uint8_t*>(canonical.digest), sizeof canonical.digest));
+}
+
+}  // namespace sx::codec

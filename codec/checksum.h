@@ -1,0 +1,43 @@
+// Checksums used by the piece format and the manifest (docs/FORMAT.md).
+// Pure functions over bytes; any thread; allocate nothing.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace sx::codec {
+
+// CRC-32 (ISO-HDLC, as PNG and zlib use it); `seed` continues a running value.
+std::uint32_t crc32(std::span<const std::byte> bytes, std::uint32_t seed = 0);
+// Adler-32 as zlib defines it; start from 1.
+std::uint32_t adler32(std::span<const std::byte> bytes, std::uint32_t seed = 1);
+
+using Sha256Digest = std::array<std::uint8_t, 32>;
+
+// Incremental SHA-256 (OpenSSL; uses SHA-NI where the CPU has it).
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(Sha256&&) noexcept;
+  Sha256& operator=(Sha256&&) noexcept;
+  void update(std::span<const std::byte> bytes);
+  Sha256Digest finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+Sha256Digest sha256(std::span<const std::byte> bytes);
+
+// 128-bit XXH3 of `bytes` as 32 lowercase hex digits: content-derived object names.
+std::string content_name(std::span<const std::byte> bytes);
+
+std::string to_hex(std::span<const std::uint8_t> bytes);
+
+}  // namespace sx::codec

@@ -1,0 +1,265 @@
+#include "codec/manifest.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+
+namespace sx::codec {
+namespace {
+
+void append_json_string(fmt::memory_buffer& out, std::string_view text) {
+  out.push_back('"');
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20) {
+      fmt::format_to(std::back_inserter(out), "\\u{:04x}", u);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+Error corrupt(std::string_view what) {
+  return Error{Errc::kCorrupt, fmt::format("manifest is invalid: {}", what)};
+}
+
+Result<simdjson::dom::element> parse_document(simdjson::dom::parser& parser,
+                                              std::string_view json,
+                                              const ManifestLimits& limits) {
+  if (json.size() > limits.max_json_bytes) return corrupt("larger than the manifest size limit");
+  simdjson::dom::element doc;
+  if (auto error = parser.parse(json.data(), json.size()).get(doc); error)
+    return corrupt(simdjson::error_message(error));
+  return doc;
+}
+
+template <class T>
+bool read_field(simdjson::dom::object object, std::string_view name, T& out) {
+  return !object[name].get(out);
+}
+
+bool parse_hex32(std::string_view text, std::uint32_t& out) {
+  if (text.size() != 8) return false;
+  std::uint32_t value = 0;
+  for (const char c : text) {
+    value <<= 4;
+    if (c >= '0' && c <= '9') value |= static_cast<std::uint32_t>(c - '0');
+    else if (c >= 'a' && c <= 'f') value |= static_cast<std::uint32_t>(c - 'a' + 10);
+    else return false;
+  }
+  out = value;
+  return true;
+}
+
+// Shared rules for v1 and v2 piece lists: sorted by index, every index once,
+// offsets contiguous from 0, the sum equal to the file size.
+Status check_pieces(Manifest& manifest) {
+  std::sort(manifest.pieces.begin(), manifest.pieces.end(),
+            [](const PieceEntry& a, const PieceEntry& b) { return a.index < b.index; });
+  std::uint64_t offset = 0;
+  for (std::size_t i = 0; i < manifest.pieces.size(); ++i) {
+    const PieceEntry& piece = manifest.pieces[i];
+    if (piece.index != i)
+      return corrupt(fmt::format("piece index {} is duplicated or out of sequence", piece.index));
+    if (piece.offset != offset)
+      return corrupt(fmt::format("piece {} starts at offset {}, expected {}", i, piece.offset,
+                                 offset));
+    if (piece.size == 0 || piece.size > manifest.piece_size)
+      return corrupt(fmt::format("piece {} has size {} (piece size {})", i, piece.size,
+                                 manifest.piece_size));
+    if (piece.key.empty()) return corrupt(fmt::format("piece {} has no key", i));
+    offset += piece.size;
+    if (offset > manifest.size) break;
+  }
+  if (offset != manifest.size)
+    return corrupt(fmt::format("piece sizes add up to {}, not the file size {}", offset,
+                               manifest.size));
+  return {};
+}
+
+}  // namespace
+
+std::string hex32(std::uint32_t value) { return fmt::format("{:08x}", value); }
+
+std::string to_json(const Manifest& manifest) {
+  fmt::memory_buffer out;
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, R"({{"format":"{}","version":{},"name":)", kManifestFormat,
+                 kManifestVersion);
+  append_json_string(out, manifest.name);
+  fmt::format_to(it, R"(,"size":{},"sha256":"{}","piece_size":{},"width":{},"height":{},)",
+                 manifest.size, manifest.sha256, manifest.piece_size, manifest.width,
+                 manifest.height);
+  fmt::format_to(it, R"("checksum":"crc32","pieces":[)");
+  for (std::size_t i = 0; i < manifest.pieces.size(); ++i) {
+    const PieceEntry& piece = manifest.pieces[i];
+    fmt::format_to(it, R"({}{{"index":{},"key":)", i == 0 ? "" : ",", piece.index);
+    append_json_string(out, piece.key);
+    fmt::format_to(it, R"(,"offset":{},"size":{},"checksum":"{:08x}"}})", piece.offset, piece.size,
+                   piece.crc32);
+  }
+  fmt::format_to(it, "]}}");
+  return fmt::to_string(out);
+}
+
+std::string to_json(const ManifestIndex& index) {
+  fmt::memory_buffer out;
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, R"({{"format":"{}","version":{},"total_bytes":{},"slices":[)", kIndexFormat,
+                 kManifestVersion, index.total_bytes);
+  for (std::size_t i = 0; i < index.slices.size(); ++i) {
+    fmt::format_to(it, R"({}{{"key":)", i == 0 ? "" : ",");
+    append_json_string(out, index.slices[i].key);
+    fmt::format_to(it, R"(,"size":{},"checksum":"{:08x}"}})", index.slices[i].size,
+                   index.slices[i].crc32);
+  }
+  fmt::format_to(it, "]}}");
+  return fmt::to_string(out);
+}
+
+Result<DocumentKind> document_kind(std::string_view json) {
+  simdjson::dom::parser parser;
+  auto doc = parse_document(parser, json, ManifestLimits{});
+  if (!doc) return std::move(doc).error();
+  simdjson::dom::object object;
+  if (doc->get(object)) return corrupt("not a JSON object");
+  std::string_view format;
+  if (read_field(object, "format", format)) {
+    if (format == kManifestFormat) return DocumentKind::kManifest;
+    if (format == kIndexFormat) return DocumentKind::kIndex;
+    return corrupt(fmt::format("unknown format \"{}\"", format.substr(0, 64)));
+  }
+  if (!object["protocol_version"].error()) return DocumentKind::kStoragexV1;
+  return corrupt("no format field");
+}
+
+Result<Manifest> parse_manifest(std::string_view json, const ManifestLimits& limits) {
+  simdjson::dom::parser parser;
+  auto doc = parse_document(parser, json, limits);
+  if (!doc) return std::move(doc).error();
+  simdjson::dom::object object;
+  if (doc->get(object)) return corrupt("not a JSON object");
+  Manifest manifest;
+  std::string_view format, name, sha256;
+  std::int64_t version = 0;
+  std::uint64_t width = 0, height = 0;
+  if (!read_field(object, "format", format) || format != kManifestFormat)
+    return corrupt("format is not sxengine-manifest");
+  if (!read_field(object, "version", version) || version != kManifestVersion)
+    return corrupt("unsupported manifest version");
+  if (!read_field(object, "name", name) || !read_field(object, "size", manifest.size) ||
+      !read_field(object, "sha256", sha256) ||
+      !read_field(object, "piece_size", manifest.piece_size) ||
+      !read_field(object, "width", width) || !read_field(object, "height", height))
+    return corrupt("a required field is missing or has the wrong type");
+  if (sha256.size() != 64 || sha256.find_first_not_of("0123456789abcdef") != sha256.npos)
+    return corrupt("sha256 is not 64 lowercase hex digits");
+  if (width == 0 || height == 0 || width > UINT32_MAX || height > UINT32_MAX ||
+      manifest.piece_size == 0)
+    return corrupt("bad piece geometry");
+  manifest.name = std::string(name);
+  manifest.sha256 = std::string(sha256);
+  manifest.width = static_cast<std::uint32_t>(width);
+  manifest.height = static_cast<std::uint32_t>(height);
+
+  simdjson::dom::array pieces;
+  if (object["pieces"].get(pieces)) return corrupt("pieces is not an array");
+  const std::size_t count = pieces.size();
+  if (count > limits.max_pieces) return corrupt("too many pieces");
+  if (manifest.size / manifest.piece_size + 1 < count) return corrupt("more pieces than the size needs");
+  manifest.pieces.reserve(count);
+  for (simdjson::dom::element element : pieces) {
+    simdjson::dom::object entry;
+    PieceEntry piece;
+    std::string_view key, checksum;
+    if (element.get(entry) || !read_field(entry, "index", piece.index) ||
+        !read_field(entry, "key", key) || !read_field(entry, "offset", piece.offset) ||
+        !read_field(entry, "size", piece.size) || !read_field(entry, "checksum", checksum))
+      return corrupt("a piece entry lacks index, key, offset, size or checksum");
+    if (key.size() > limits.max_key_bytes) return corrupt("a piece key is too long");
+    if (!parse_hex32(checksum, piece.crc32)) return corrupt("a piece checksum is not 8 hex digits");
+    piece.key = std::string(key);
+    manifest.pieces.push_back(std::move(piece));
+  }
+  if (auto status = check_pieces(manifest); !status) return std::move(status).error();
+  return manifest;
+}
+
+Result<Manifest> parse_storagex_v1(std::string_view json, const ManifestLimits& limits) {
+  simdjson::dom::parser parser;
+  auto doc = parse_document(parser, json, limits);
+  if (!doc) return std::move(doc).error();
+  simdjson::dom::object object;
+  if (doc->get(object)) return corrupt("not a JSON object");
+  Manifest manifest;
+  manifest.version = 1;
+  std::string_view name;
+  std::uint64_t width = 0, height = 0;
+  if (!read_field(object, "filename", name) || !read_field(object, "piece_width", width) ||
+      !read_field(object, "piece_height", height))
+    return corrupt("storagex meta lacks filename, piece_width or piece_height");
+  if (width == 0 || height == 0 || width > 65535 || height > 65535)
+    return corrupt("bad storagex piece geometry");
+  manifest.name = std::string(name);
+  manifest.width = static_cast<std::uint32_t>(width);
+  manifest.height = static_cast<std::uint32_t>(height);
+  manifest.piece_size = width * height * 3 - 4;
+  simdjson::dom::array pieces;
+  if (object["pieces"].get(pieces)) return corrupt("pieces is not an array");
+  if (pieces.size() > limits.max_pieces) return corrupt("too many pieces");
+  for (simdjson::dom::element element : pieces) {
+    simdjson::dom::object entry;
+    PieceEntry piece;
+    std::string_view key;
+    if (element.get(entry) || !read_field(entry, "seq", piece.index) ||
+        !read_field(entry, "key", key) || !read_field(entry, "offset", piece.offset) ||
+        !read_field(entry, "size", piece.size))
+      return corrupt("a storagex piece lacks seq, key, offset or size");
+    if (key.size() > limits.max_key_bytes) return corrupt("a piece key is too long");
+    piece.key = std::string(key);
+    if (manifest.size > UINT64_MAX - piece.size) return corrupt("piece sizes overflow");
+    manifest.size += piece.size;
+    manifest.pieces.push_back(std::move(piece));
+  }
+  if (auto status = check_pieces(manifest); !status) return std::move(status).error();
+  return manifest;
+}
+
+Result<ManifestIndex> parse_index(std::string_view json, const ManifestLimits& limits) {
+  simdjson::dom::parser parser;
+  auto doc = parse_document(parser, json, limits);
+  if (!doc) return std::move(doc).error();
+  simdjson::dom::object object;
+  std::string_view format;
+  if (doc->get(object) || !read_field(object, "format", format) || format != kIndexFormat)
+    return corrupt("not a manifest index");
+  ManifestIndex index;
+  simdjson::dom::array slices;
+  if (!read_field(object, "total_bytes", index.total_bytes) || object["slices"].get(slices))
+    return corrupt("index lacks total_bytes or slices");
+  if (index.total_bytes > limits.max_json_bytes) return corrupt("index claims too large a manifest");
+  if (slices.size() == 0 || slices.size() > limits.max_pieces) return corrupt("bad slice count");
+  std::uint64_t sum = 0;
+  for (simdjson::dom::element element : slices) {
+    simdjson::dom::object entry;
+    ManifestSlice slice;
+    std::string_view key, checksum;
+    if (element.get(entry) || !read_field(entry, "key", key) ||
+        !read_field(entry, "size", slice.size) || !read_field(entry, "checksum", checksum) ||
+        !parse_hex32(checksum, slice.crc32) || key.empty() || key.size() > limits.max_key_bytes)
+      return corrupt("a slice entry is malformed");
+    slice.key = std::string(key);
+    sum += slice.size;
+    if (slice.size == 0 || sum > index.total_bytes) return corrupt("slice sizes do not add up");
+    index.slices.push_back(std::move(slice));
+  }
+  if (sum != index.total_bytes) return corrupt("slice sizes do not add up");
+  return index;
+}
+
+}  // namespace sx::codec

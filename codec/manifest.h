@@ -1,0 +1,72 @@
+// The manifest: what a download key points to (docs/FORMAT.md §Manifest).
+// JSON written with fmt, read with simdjson; also reads storagex v1 meta info.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sx/error.h"
+
+namespace sx::codec {
+
+inline constexpr std::string_view kManifestFormat = "sxengine-manifest";
+inline constexpr std::string_view kIndexFormat = "sxengine-manifest-index";
+inline constexpr int kManifestVersion = 2;
+
+struct PieceEntry {
+  std::uint64_t index = 0;
+  std::string key;  // URL of the piece image
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+  std::uint32_t crc32 = 0;  // of the payload; storagex v1 has none
+};
+
+struct Manifest {
+  int version = kManifestVersion;  // 1 = storagex meta info
+  std::string name;                // as pushed; sanitize before using as a path
+  std::uint64_t size = 0;
+  std::string sha256;  // lowercase hex; empty for storagex v1
+  std::uint64_t piece_size = 0;
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  std::vector<PieceEntry> pieces;  // sorted by index, offsets contiguous
+};
+
+// A manifest too big for one piece is cut into slices stored as pieces; an
+// index lists them (and may itself be sliced: the levels form a tree).
+struct ManifestSlice {
+  std::string key;
+  std::uint64_t size = 0;
+  std::uint32_t crc32 = 0;
+};
+struct ManifestIndex {
+  std::uint64_t total_bytes = 0;  // of the JSON the slices concatenate to
+  std::vector<ManifestSlice> slices;
+};
+
+// Bounds a reader checks before it builds anything (hostile manifests).
+struct ManifestLimits {
+  std::uint64_t max_pieces = std::uint64_t{1} << 26;
+  std::size_t max_json_bytes = std::size_t{1} << 33;
+  std::size_t max_key_bytes = 4096;
+};
+
+std::string to_json(const Manifest& manifest);
+std::string to_json(const ManifestIndex& index);
+
+enum class DocumentKind { kManifest, kIndex, kStoragexV1 };
+// Which document `json` is, from its format field (v2) or protocol_version (v1).
+Result<DocumentKind> document_kind(std::string_view json);
+
+// Parses and validates: pieces 0..n-1 once each, offsets contiguous, sizes add
+// up to the file size, each piece at most piece_size. kCorrupt otherwise.
+Result<Manifest> parse_manifest(std::string_view json, const ManifestLimits& limits);
+Result<Manifest> parse_storagex_v1(std::string_view json, const ManifestLimits& limits);
+Result<ManifestIndex> parse_index(std::string_view json, const ManifestLimits& limits);
+
+std::string hex32(std::uint32_t value);
+
+}  // namespace sx::codec

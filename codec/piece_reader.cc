@@ -1,0 +1,40 @@
+#include "codec/piece_reader.h"
+
+#include <cstring>
+
+#include "codec/byte_order.h"
+#include "codec/checksum.h"
+#include "codec/png_decoder.h"
+
+namespace sx::codec {
+
+bool has_piece_magic(std::span<const std::byte> pixels) {
+  return pixels.size() >= 4 && std::memcmp(pixels.data(), kPieceMagic, 4) == 0;
+}
+
+Result<PieceView> read_piece(std::span<const std::byte> png, std::span<std::byte> pixels,
+                             const DecodeLimits& limits) {
+  auto decoded = decode_rgb8(png, pixels, limits);
+  if (!decoded) return std::move(decoded).error();
+  auto header = decode_header(*decoded);
+  if (!header) return std::move(header).error();
+  const auto payload = std::span<const std::byte>(*decoded).subspan(kHeaderBytes,
+                                                                    header->payload_bytes);
+  if (crc32(payload) != header->payload_crc32)
+    return make_error(Errc::kCorrupt, "piece payload checksum mismatch");
+  return PieceView{*header, payload};
+}
+
+Result<std::span<const std::byte>> read_storagex_v1_piece(std::span<const std::byte> png,
+                                                          std::span<std::byte> pixels,
+                                                          const DecodeLimits& limits) {
+  auto decoded = decode_rgb8(png, pixels, limits);
+  if (!decoded) return std::move(decoded).error();
+  if (decoded->size() < 4) return make_error(Errc::kCorrupt, "storagex piece too small");
+  const std::size_t length = load_le32(decoded->data());
+  if (length > decoded->size() - 4)
+    return make_error(Errc::kCorrupt, "storagex piece claims more payload than the image holds");
+  return std::span<const std::byte>(*decoded).subspan(4, length);
+}
+
+}  // namespace sx::codec

@@ -1,0 +1,35 @@
+// Turns PNG bytes into RGB8 pixel bytes. A fast path takes exactly what
+// piece_writer makes; every other valid PNG (any filter, compression, chunking,
+// colour type, palette, bit depth) goes through libspng.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "codec/piece_format.h"
+#include "sx/error.h"
+
+namespace sx::codec {
+
+struct ImageInfo {
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  std::size_t rgb8_bytes() const { return pixel_bytes(width, height); }
+};
+
+// Reads the signature and IHDR only, checking them against `limits`, so a
+// caller can size its buffer before decoding. kCorrupt or kLimit on failure.
+Result<ImageInfo> read_image_info(std::span<const std::byte> png, const DecodeLimits& limits);
+
+// Decodes into `pixels` (at least info.rgb8_bytes()); returns the RGB8 bytes
+// written, a prefix of `pixels`. Allocates nothing on the fast path.
+Result<std::span<std::byte>> decode_rgb8(std::span<const std::byte> png,
+                                         std::span<std::byte> pixels, const DecodeLimits& limits);
+
+// The complete decoder alone (libspng); used by decode_rgb8 and by tests.
+Result<std::span<std::byte>> decode_rgb8_complete(std::span<const std::byte> png,
+                                                  std::span<std::byte> pixels,
+                                                  const DecodeLimits& limits);
+
+}  // namespace sx::codec

@@ -1,0 +1,214 @@
+// Tests codec/piece_writer.cc, codec/piece_reader.cc and codec/png_decoder.cc.
+#include <doctest/doctest.h>
+#include <stb_image.h>
+
+#include <cstring>
+#include <random>
+#include <string_view>
+#include <vector>
+
+#include "codec/byte_order.h"
+#include "codec/checksum.h"
+#include "codec/piece_reader.h"
+#include "codec/piece_writer.h"
+#include "codec/png_decoder.h"
+#include "test/stb_png.h"
+
+using namespace sx;
+using namespace sx::codec;
+
+namespace {
+
+std::vector<std::byte> random_bytes(std::size_t n, unsigned seed = 1) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::byte> out(n);
+  for (auto& b : out) b = std::byte(rng() & 0xff);
+  return out;
+}
+
+std::span<const std::byte> bytes_of(std::string_view s) {
+  return std::as_bytes(std::span<const char>(s.data(), s.size()));
+}
+
+struct Encoded {
+  std::vector<std::byte> png;
+  Geometry geometry;
+};
+
+Encoded encode(std::span<const std::byte> payload, Geometry geometry, std::uint64_t index = 7) {
+  Encoded e{std::vector<std::byte>(max_png_bytes(geometry)), geometry};
+  PieceHeader header;
+  header.piece_index = index;
+  auto n = write_piece(header, payload, geometry, e.png);
+  REQUIRE(n);
+  e.png.resize(*n);
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("checksums match published vectors") {
+  CHECK(crc32(bytes_of("123456789")) == 0xCBF43926u);
+  CHECK(adler32(bytes_of("Wikipedia")) == 0x11E60398u);
+  auto digest = sha256(bytes_of("abc"));
+  CHECK(to_hex(digest) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("geometry fits the piece size and the last piece shrinks") {
+  auto g = geometry_for_piece_size(8 << 20, kDefaultLimits);
+  REQUIRE(g);
+  CHECK(g->capacity() >= (8u << 20));
+  CHECK(g->capacity() < (8u << 20) + 3 * g->width + kHeaderBytes);
+  CHECK(g->rows_for(0) == 1);
+  CHECK(g->rows_for(g->capacity()) == g->height);
+  CHECK_FALSE(geometry_for_piece_size(0, kDefaultLimits));
+  CHECK_FALSE(geometry_for_piece_size(std::size_t{1} << 40, kDefaultLimits));
+  CHECK_FALSE(geometry_for_dimensions(1, 1, kDefaultLimits));
+}
+
+TEST_CASE("pieces round-trip through the fast path at edge sizes") {
+  auto geometry = *geometry_for_piece_size(100000, kDefaultLimits);
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{99999}, std::size_t{100000},
+                           geometry.capacity()}) {
+    CAPTURE(size);
+    auto payload = random_bytes(size, static_cast<unsigned>(size));
+    auto e = encode(payload, geometry);
+    CHECK(e.png.size() == stored_png_bytes(geometry.width, geometry.rows_for(size)));
+    std::vector<std::byte> pixels(pixel_bytes(geometry.width, geometry.height));
+    auto view = read_piece(e.png, pixels, kDefaultLimits);
+    REQUIRE(view);
+    CHECK(view->header.piece_index == 7);
+    REQUIRE(view->payload.size() == size);
+    CHECK(std::equal(view->payload.begin(), view->payload.end(), payload.begin()));
+  }
+}
+
+TEST_CASE("a piece larger than one stored block and many rows decodes with other decoders") {
+  auto geometry = *geometry_for_piece_size(1 << 20, kDefaultLimits);
+  auto payload = random_bytes(1 << 20);
+  auto e = encode(payload, geometry);
+  // libspng alone, bypassing the fast path.
+  std::vector<std::byte> pixels(pixel_bytes(geometry.width, geometry.height));
+  auto complete = decode_rgb8_complete(e.png, pixels, kDefaultLimits);
+  REQUIRE(complete);
+  CHECK(std::memcmp(complete->data() + kHeaderBytes, payload.data(), payload.size()) == 0);
+  // stb_image, an independent decoder.
+  int w = 0, h = 0, comp = 0;
+  unsigned char* img = stbi_load_from_memory(reinterpret_cast<const unsigned char*>(e.png.data()),
+                                             static_cast<int>(e.png.size()), &w, &h, &comp, 3);
+  REQUIRE(img != nullptr);
+  CHECK(w == static_cast<int>(geometry.width));
+  CHECK(std::memcmp(img + kHeaderBytes, payload.data(), payload.size()) == 0);
+  stbi_image_free(img);
+}
+
+TEST_CASE("a PNG from another encoder (filters, zlib) goes through the complete decoder") {
+  auto geometry = *geometry_for_piece_size(50000, kDefaultLimits);
+  std::string text(50000, 'a');
+  for (std::size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>('a' + (i * 7 % 26));
+  auto e = encode(bytes_of(text), geometry);
+  std::vector<std::byte> pixels(pixel_bytes(geometry.width, geometry.height));
+  REQUIRE(decode_rgb8(e.png, pixels, kDefaultLimits));
+  // Re-encode the pixels with stb_image_write (adaptive filters + zlib).
+  const std::uint32_t rows = geometry.rows_for(text.size());
+  auto reencoded = sx::testing::stb_png(pixels.data(), static_cast<int>(geometry.width),
+                                        static_cast<int>(rows));
+  std::vector<std::byte> pixels2(pixel_bytes(geometry.width, geometry.height));
+  auto view = read_piece(reencoded, pixels2, kDefaultLimits);
+  REQUIRE(view);
+  CHECK(std::string_view(reinterpret_cast<const char*>(view->payload.data()),
+                         view->payload.size()) == text);
+}
+
+TEST_CASE("compressed pieces round-trip and are smaller for text") {
+  auto geometry = *geometry_for_piece_size(200000, kDefaultLimits);
+  std::string text(200000, 'x');
+  CompressingPieceWriter writer(6, geometry);
+  std::vector<std::byte> png(max_png_bytes(geometry));
+  PieceHeader header;
+  auto n = writer.write(header, bytes_of(text), png);
+  REQUIRE(n);
+  CHECK(*n < text.size() / 10);
+  png.resize(*n);
+  std::vector<std::byte> pixels(pixel_bytes(geometry.width, geometry.height));
+  auto view = read_piece(png, pixels, kDefaultLimits);
+  REQUIRE(view);
+  CHECK(view->payload.size() == text.size());
+}
+
+TEST_CASE("hostile pieces are refused with kCorrupt or kLimit") {
+  auto geometry = *geometry_for_piece_size(4096, kDefaultLimits);
+  auto payload = random_bytes(4096);
+  auto e = encode(payload, geometry);
+  std::vector<std::byte> pixels(pixel_bytes(geometry.width, geometry.height));
+
+  SUBCASE("truncated") {
+    auto png = e.png;
+    png.resize(png.size() / 2);
+    auto r = read_piece(png, pixels, kDefaultLimits);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::kCorrupt);
+  }
+  SUBCASE("one flipped payload byte breaks the chunk CRC") {
+    auto png = e.png;
+    png[png.size() / 2] ^= std::byte{1};
+    auto r = read_piece(png, pixels, kDefaultLimits);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::kCorrupt);
+  }
+  SUBCASE("not a PNG") {
+    auto r = read_piece(bytes_of("<html>hello</html> and some more bytes to pass length"), pixels,
+                        kDefaultLimits);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::kCorrupt);
+  }
+  SUBCASE("an IHDR of 100000x100000 is refused before allocating") {
+    auto png = e.png;
+    store_be32(png.data() + 16, 100000);
+    store_be32(png.data() + 20, 100000);
+    store_be32(png.data() + 29, crc32(std::span<const std::byte>(png.data() + 12, 17)));
+    auto r = read_piece(png, pixels, kDefaultLimits);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::kLimit);
+  }
+  SUBCASE("a bad IHDR CRC") {
+    auto png = e.png;
+    png[20] ^= std::byte{1};
+    auto r = read_piece(png, pixels, kDefaultLimits);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::kCorrupt);
+  }
+  SUBCASE("a plain image without the piece magic") {
+    std::vector<unsigned char> rgb(16 * 16 * 3, 200);
+    auto png = sx::testing::stb_png(rgb.data(), 16, 16);
+    auto r = read_piece(png, pixels, kDefaultLimits);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::kCorrupt);
+    CHECK(r.error().message.find("magic") != std::string::npos);
+  }
+  SUBCASE("a wrong format version") {
+    // Rewrite the version byte inside the decoded pixels and re-encode.
+    auto decoded = decode_rgb8(e.png, pixels, kDefaultLimits);
+    REQUIRE(decoded);
+    (*decoded)[4] = std::byte{9};
+    auto png = sx::testing::stb_png(decoded->data(), static_cast<int>(geometry.width),
+                                    static_cast<int>(geometry.rows_for(4096)));
+    auto r = read_piece(png, pixels, kDefaultLimits);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("version") != std::string::npos);
+  }
+}
+
+TEST_CASE("storagex v1 pieces read back") {
+  // Pixel bytes: u32 length, payload, zero padding (as storagex wrote them).
+  const int w = 16, h = 8;
+  std::vector<unsigned char> rgb(w * h * 3, 0);
+  const std::string_view text = "hello storagex";
+  store_le32(reinterpret_cast<std::byte*>(rgb.data()), static_cast<std::uint32_t>(text.size()));
+  std::memcpy(rgb.data() + 4, text.data(), text.size());
+  auto png = sx::testing::stb_png(rgb.data(), w, h);
+  std::vector<std::byte> pixels(w * h * 3);
+  auto payload = read_storagex_v1_piece(png, pixels, kDefaultLimits);
+  REQUIRE(payload);
+  CHECK(std::string_view(reinterpret_cast<const char*>(payload->data()), payload->size()) == text);
+}
