@@ -262,6 +262,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             body = self._read_body()
         except (ValueError, ConnectionError):
+            log("fault=none %s %s (bad request body)" % (method, path))
             self.close_connection = True
             self._simple(400, "bad request body\n")
             return

@@ -39,8 +39,14 @@ alive() {
     case "$(readlink "/proc/$1/exe" 2>/dev/null)" in *nginx*) return 0 ;; esac
     return 1
 }
-# any live member of process group $1
-group_alive() { pgrep -g "$1" >/dev/null 2>&1 && kill -0 -- "-$1" 2>/dev/null; }
+# any live (non-zombie) member of process group $1
+group_alive() {
+    for m in $(pgrep -g "$1" 2>/dev/null); do
+        st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$m/status" 2>/dev/null)
+        [ -n "$st" ] && [ "$st" != Z ] && return 0
+    done
+    return 1
+}
 
 # pid of the master we launched (launcher pid == master pid with daemon off)
 our_pid() {
@@ -138,7 +144,7 @@ stop_pid() {
     pid=$1
     # pid is a session/process-group leader (setsid): signal the whole group so
     # workers go too, but fall back to the pid alone if the group is gone.
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+    kill -TERM "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
     i=0
     while [ $i -lt 50 ]; do       # ~5 s
         if ! alive "$pid" && ! group_alive "$pid"; then return 0; fi
@@ -146,7 +152,7 @@ stop_pid() {
         i=$((i + 1))
     done
     echo "nginx_fixture: pid $pid did not stop after SIGTERM, sending SIGKILL" >&2
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+    kill -KILL "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
     sleep 0.2
     return 0
 }

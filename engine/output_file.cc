@@ -1,0 +1,92 @@
+#include "engine/output_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+namespace sx::engine {
+
+std::string sanitize_file_name(std::string_view name) {
+  // Keep only the last path component, then drop control characters.
+  const auto slash = name.find_last_of("/\\");
+  if (slash != std::string_view::npos) name = name.substr(slash + 1);
+  std::string clean;
+  for (const char c : name)
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) clean.push_back(c);
+  while (!clean.empty() && (clean.front() == ' ' || clean.front() == '.' || clean.front() == '-'))
+    clean.erase(clean.begin());  // no hidden files, no "..", no option-like names
+  if (clean.size() > 255) clean.resize(255);
+  if (clean.empty()) return "sxengine-download";
+  return clean;
+}
+
+std::string resolve_output_path(const std::string& out, std::string_view name) {
+  if (out.empty()) return sanitize_file_name(name);
+  std::error_code ec;
+  if (std::filesystem::is_directory(out, ec))
+    return (std::filesystem::path(out) / sanitize_file_name(name)).string();
+  return out;
+}
+
+Result<OutputFile> OutputFile::create(const std::string& final_path, std::uint64_t size, bool force) {
+  struct stat st {};
+  if (::stat(final_path.c_str(), &st) == 0) {
+    if (!force) return make_error(Errc::kInvalidArgument, final_path + " exists (use --force to replace it)");
+    if (!S_ISREG(st.st_mode)) return make_error(Errc::kInvalidArgument, final_path + " is not a regular file");
+  }
+  const std::filesystem::path target(final_path);
+  const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
+  std::random_device random;
+  const std::string temp = (dir / ("." + target.filename().string() + ".sxpart-" +
+                                   std::to_string(::getpid()) + "-" + std::to_string(random())))
+                               .string();
+  UniqueFd fd(::open(temp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd) return make_error(Errc::kIo, "cannot create " + temp + ": " + std::strerror(errno));
+  OutputFile file(std::move(fd), temp, final_path);
+  if (::ftruncate(file.fd(), static_cast<off_t>(size)) != 0)
+    return make_error(Errc::kIo, "cannot size " + temp + ": " + std::strerror(errno));
+  return file;
+}
+
+OutputFile::OutputFile(OutputFile&& other) noexcept
+    : fd_(std::move(other.fd_)),
+      temp_path_(std::move(other.temp_path_)),
+      final_path_(std::move(other.final_path_)),
+      committed_(other.committed_) {
+  other.committed_ = true;  // the moved-from object owns nothing
+}
+
+OutputFile::~OutputFile() {
+  if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+}
+
+Status OutputFile::write_at(std::span<const std::byte> bytes, std::uint64_t offset) const {
+  while (!bytes.empty()) {
+    const ssize_t n = ::pwrite(fd_.get(), bytes.data(), bytes.size(), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return make_error(Errc::kIo, "cannot write " + temp_path_ + ": " + std::strerror(errno));
+    bytes = bytes.subspan(static_cast<std::size_t>(n));
+    offset += static_cast<std::uint64_t>(n);
+  }
+  return {};
+}
+
+Status OutputFile::commit() {
+  if (::fsync(fd_.get()) != 0)
+    return make_error(Errc::kIo, "cannot fsync " + temp_path_ + ": " + std::strerror(errno));
+  if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0)
+    return make_error(Errc::kIo, "cannot rename to " + final_path_ + ": " + std::strerror(errno));
+  committed_ = true;
+  const std::filesystem::path target(final_path_);
+  const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd) ::fsync(dir_fd.get());
+  return {};
+}
+
+}  // namespace sx::engine

@@ -1,0 +1,47 @@
+#include "engine/piece_window.h"
+
+namespace sx::engine {
+
+std::span<std::byte> Slot::png() {
+  if (!png_buffer) png_buffer = std::make_unique_for_overwrite<std::byte[]>(png_bytes);
+  return {png_buffer.get(), png_bytes};
+}
+
+std::span<std::byte> Slot::pixels() {
+  if (!pixel_buffer) pixel_buffer = std::make_unique_for_overwrite<std::byte[]>(pixel_bytes);
+  return {pixel_buffer.get(), pixel_bytes};
+}
+
+PieceWindow::PieceWindow(std::size_t slots, std::size_t png_bytes, std::size_t pixel_bytes) {
+  for (std::size_t i = 0; i < slots; ++i) {
+    auto slot = std::make_unique<Slot>();
+    slot->png_bytes = png_bytes;
+    slot->pixel_bytes = pixel_bytes;
+    free_.push_back(slot.get());
+    slots_.push_back(std::move(slot));
+  }
+}
+
+Slot& PieceWindow::acquire() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [this] { return !free_.empty(); });
+  Slot* slot = free_.back();
+  free_.pop_back();
+  slot->attempts = 0;
+  return *slot;
+}
+
+void PieceWindow::release(Slot& slot) {
+  {
+    std::lock_guard lock(mutex_);
+    free_.push_back(&slot);
+  }
+  changed_.notify_all();
+}
+
+void PieceWindow::wait_idle() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [this] { return free_.size() == slots_.size(); });
+}
+
+}  // namespace sx::engine

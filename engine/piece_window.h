@@ -1,0 +1,44 @@
+// The bounded window of pieces alive at once (about parallel + workers):
+// a slot is taken before a piece is read and given back when it is
+// acknowledged or written, so memory does not grow with the file.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+namespace sx::engine {
+
+struct Slot {
+  // Allocated on first use and recycled: a small file never pays for the
+  // whole window. Uninitialized (make_unique_for_overwrite): untouched pages
+  // cost no memory.
+  std::span<std::byte> png();
+  std::span<std::byte> pixels();
+
+  std::size_t png_bytes = 0;
+  std::size_t pixel_bytes = 0;
+  std::unique_ptr<std::byte[]> png_buffer;
+  std::unique_ptr<std::byte[]> pixel_buffer;
+  int attempts = 0;  // per piece: refetches after a corrupt body
+};
+
+class PieceWindow {
+ public:
+  PieceWindow(std::size_t slots, std::size_t png_bytes, std::size_t pixel_bytes);
+
+  Slot& acquire();           // blocks until a slot is free
+  void release(Slot& slot);  // any thread
+  void wait_idle();          // until every slot is back
+
+ private:
+  std::mutex mutex_;  // guards free_
+  std::condition_variable changed_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<Slot*> free_;
+};
+
+}  // namespace sx::engine

@@ -1,0 +1,249 @@
+#include "engine/pull.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <future>
+#include <thread>
+
+#include "codec/checksum.h"
+#include "codec/piece_reader.h"
+#include "codec/piece_writer.h"
+#include "codec/png_decoder.h"
+#include "engine/output_file.h"
+#include "engine/piece_window.h"
+#include "engine/thread_pool.h"
+
+namespace sx::engine {
+namespace {
+
+constexpr int kMaxManifestLevels = 8;
+constexpr int kMaxCorruptRefetches = 3;
+
+// Room for a piece PNG as a host may hand it back: re-encoded with other
+// filters and compression it can be a little larger than what we wrote.
+std::size_t png_capacity(std::uint32_t width, std::uint32_t height) {
+  const std::size_t pixels = codec::pixel_bytes(width, height);
+  return codec::max_png_bytes(codec::Geometry{width, height}) + pixels / 64 + (64 << 10);
+}
+
+Result<std::size_t> fetch_now(net::Backend& backend, const std::string& key, std::span<std::byte> into) {
+  std::promise<Result<std::size_t>> promise;
+  auto future = promise.get_future();
+  backend.get(key, into, [&promise](Result<std::size_t> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+struct Payload {
+  std::string text;
+  bool storagex_v1 = false;
+};
+
+// Fetches one manifest-bearing piece whose size is not known in advance.
+Result<Payload> fetch_document_piece(Context& ctx, net::Backend& backend, const std::string& key) {
+  const std::size_t cap = png_capacity(ctx.limits.max_width, 1) + ctx.limits.max_pixel_bytes;
+  auto png = std::make_unique_for_overwrite<std::byte[]>(cap);
+  auto got = fetch_now(backend, key, {png.get(), cap});
+  if (!got) return std::move(got).error();
+  const std::span<const std::byte> bytes(png.get(), *got);
+  auto info = codec::read_image_info(bytes, ctx.limits);
+  if (!info) return std::move(info).error();
+  auto pixels = std::make_unique_for_overwrite<std::byte[]>(info->rgb8_bytes());
+  const std::span<std::byte> pixel_span(pixels.get(), info->rgb8_bytes());
+  auto decoded = codec::decode_rgb8(bytes, pixel_span, ctx.limits);
+  if (!decoded) return std::move(decoded).error();
+  Payload payload;
+  if (codec::has_piece_magic(*decoded)) {
+    auto piece = codec::read_piece(bytes, pixel_span, ctx.limits);
+    if (!piece) return std::move(piece).error();
+    if (!(piece->header.flags & codec::kFlagManifest))
+      return make_error(Errc::kInvalidArgument, "this key is a data piece, not a download key");
+    payload.text.assign(reinterpret_cast<const char*>(piece->payload.data()), piece->payload.size());
+  } else {
+    auto v1 = codec::read_storagex_v1_piece(bytes, pixel_span, ctx.limits);
+    if (!v1) return std::move(v1).error();
+    payload.text.assign(reinterpret_cast<const char*>(v1->data()), v1->size());
+    payload.storagex_v1 = true;
+  }
+  return payload;
+}
+
+}  // namespace
+
+Result<FetchedManifest> fetch_manifest(Context& ctx, net::Backend& backend, const std::string& key) {
+  auto root = fetch_document_piece(ctx, backend, key);
+  if (!root) {
+    Error e = std::move(root).error();
+    e.message = "manifest " + key + ": " + e.message;
+    return e;
+  }
+  std::string text = std::move(root->text);
+  for (int level = 1; level <= kMaxManifestLevels; ++level) {
+    auto kind = codec::document_kind(text);
+    if (!kind) return std::move(kind).error();
+    if (*kind == codec::DocumentKind::kStoragexV1) {
+      if (!root->storagex_v1) return make_error(Errc::kCorrupt, "storagex meta inside an sxengine piece");
+      auto manifest = codec::parse_storagex_v1(text, ctx.manifest_limits);
+      if (!manifest) return std::move(manifest).error();
+      return FetchedManifest{std::move(*manifest), level};
+    }
+    if (root->storagex_v1) return make_error(Errc::kCorrupt, "storagex piece holds a non-v1 document");
+    if (*kind == codec::DocumentKind::kManifest) {
+      auto manifest = codec::parse_manifest(text, ctx.manifest_limits);
+      if (!manifest) return std::move(manifest).error();
+      return FetchedManifest{std::move(*manifest), level};
+    }
+    auto index = codec::parse_index(text, ctx.manifest_limits);
+    if (!index) return std::move(index).error();
+    std::string joined;
+    joined.reserve(index->total_bytes);
+    for (const codec::ManifestSlice& slice : index->slices) {
+      if (ctx.cancelled) return make_error(Errc::kCancelled, "pull cancelled");
+      auto part = fetch_document_piece(ctx, backend, slice.key);
+      if (!part) return std::move(part).error();
+      const auto part_bytes = std::as_bytes(std::span<const char>(part->text.data(), part->text.size()));
+      if (part->storagex_v1 || part->text.size() != slice.size || codec::crc32(part_bytes) != slice.crc32)
+        return make_error(Errc::kCorrupt, "manifest slice " + slice.key + " does not match its index");
+      joined += part->text;
+    }
+    text = std::move(joined);
+  }
+  return make_error(Errc::kCorrupt, "manifest nests deeper than " + std::to_string(kMaxManifestLevels) +
+                                        " levels (a loop?)");
+}
+
+Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string& key,
+                         const std::string& out) {
+  const auto started = std::chrono::steady_clock::now();
+  auto fetched = fetch_manifest(ctx, backend, key);
+  if (!fetched) return std::move(fetched).error();
+  const codec::Manifest& manifest = fetched->manifest;
+  const bool v1 = manifest.version == 1;
+  const std::size_t pixel_cap = codec::pixel_bytes(manifest.width, manifest.height);
+  if (manifest.width > ctx.limits.max_width || manifest.height > ctx.limits.max_height ||
+      pixel_cap > ctx.limits.max_pixel_bytes)
+    return make_error(Errc::kLimit, "manifest piece geometry exceeds the decode limits");
+
+  const std::string final_path = resolve_output_path(out, manifest.name);
+  auto file = OutputFile::create(final_path, manifest.size, ctx.options.force);
+  if (!file) return std::move(file).error();
+  report(ctx.options.progress, [&](ProgressSink& p) { p.on_start("pull", manifest.size, manifest.pieces.size()); });
+
+  const std::size_t workers = static_cast<std::size_t>(ctx.pool.size());
+  const std::size_t slots = backend.synchronous()
+      ? workers + 1 : static_cast<std::size_t>(std::max(1, ctx.options.parallel)) + workers;
+  PieceWindow window(std::min(slots, std::max<std::size_t>(1, manifest.pieces.size())),
+                     png_capacity(manifest.width, manifest.height), pixel_cap);
+  FirstError failure(ctx.cancelled);
+
+  // Hashes the file in order as pieces land, reading back from the page cache.
+  std::mutex done_mutex;  // guards done
+  std::condition_variable done_changed;
+  std::vector<char> done(manifest.pieces.size(), 0);
+  codec::Sha256 file_hash;
+  std::thread hasher([&] {
+    if (v1) return;
+    std::vector<std::byte> buffer(std::size_t{4} << 20);
+    for (const codec::PieceEntry& piece : manifest.pieces) {
+      {
+        std::unique_lock lock(done_mutex);
+        done_changed.wait(lock, [&] { return done[piece.index] || ctx.cancelled.load(); });
+        if (!done[piece.index]) return;
+      }
+      for (std::uint64_t at = 0; at < piece.size;) {
+        const std::size_t n = std::min<std::uint64_t>(buffer.size(), piece.size - at);
+        const ssize_t got = ::pread(file->fd(), buffer.data(), n, static_cast<off_t>(piece.offset + at));
+        if (got <= 0) return failure.set(Error{Errc::kIo, "cannot read back " + file->temp_path()});
+        file_hash.update(std::span<const std::byte>(buffer.data(), static_cast<std::size_t>(got)));
+        at += static_cast<std::uint64_t>(got);
+      }
+    }
+  });
+  auto mark_done = [&](std::uint64_t index) {
+    {
+      std::lock_guard lock(done_mutex);
+      done[index] = 1;
+    }
+    done_changed.notify_all();
+  };
+
+  // Decodes and writes one fetched piece on a worker; a corrupt body is
+  // fetched again a bounded number of times (a flaky proxy), then fails.
+  std::function<void(const codec::PieceEntry&, Slot&)> fetch;
+  auto land = [&](const codec::PieceEntry& piece, Slot& slot, std::size_t bytes) {
+    const std::span<const std::byte> png = slot.png().first(bytes);
+    Result<std::span<const std::byte>> payload = make_error(Errc::kCorrupt, "");
+    if (v1) {
+      payload = codec::read_storagex_v1_piece(png, slot.pixels(), ctx.limits);
+    } else if (auto view = codec::read_piece(png, slot.pixels(), ctx.limits); !view) {
+      payload = std::move(view).error();
+    } else if (view->header.piece_index != piece.index || view->header.payload_crc32 != piece.crc32 ||
+               (view->header.flags & codec::kFlagManifest)) {
+      payload = make_error(Errc::kCorrupt, "the image is a different piece (index or checksum differ)");
+    } else {
+      payload = view->payload;
+    }
+    if (payload && payload->size() != piece.size)
+      payload = make_error(Errc::kCorrupt, "payload is " + std::to_string(payload->size()) +
+                                               " bytes, the manifest says " + std::to_string(piece.size));
+    if (!payload && payload.error().code == Errc::kCorrupt && ++slot.attempts < kMaxCorruptRefetches &&
+        !ctx.cancelled) {
+      report(ctx.options.progress, [&](ProgressSink& p) { p.on_retry(piece.key, slot.attempts, payload.error().message); });
+      return fetch(piece, slot);
+    }
+    if (!payload) {
+      failure.set(Error{payload.error().code, "piece " + std::to_string(piece.index) + " (" + piece.key +
+                                                  "): " + payload.error().message});
+      return window.release(slot);
+    }
+    if (auto written = file->write_at(*payload, piece.offset); !written) {
+      failure.set(std::move(written).error());
+      return window.release(slot);
+    }
+    mark_done(piece.index);
+    report(ctx.options.progress, [&](ProgressSink& p) { p.on_piece(piece.index, piece.size); });
+    window.release(slot);
+  };
+  fetch = [&](const codec::PieceEntry& piece, Slot& slot) {
+    backend.get(piece.key, slot.png(), [&, slot_ptr = &slot](Result<std::size_t> got) {
+      if (!got) {
+        Error e = std::move(got).error();
+        failure.set(Error{e.code, "piece " + std::to_string(piece.index) + ": " + e.message});
+        return window.release(*slot_ptr);
+      }
+      if (backend.synchronous()) return land(piece, *slot_ptr, *got);
+      ctx.pool.post([&, slot_ptr, n = *got] { land(piece, *slot_ptr, n); });
+    });
+  };
+
+  for (const codec::PieceEntry& piece : manifest.pieces) {
+    Slot& slot = window.acquire();
+    if (ctx.cancelled) {
+      window.release(slot);
+      break;
+    }
+    if (backend.synchronous())
+      ctx.pool.post([&, slot_ptr = &slot] { fetch(piece, *slot_ptr); });
+    else
+      fetch(piece, slot);
+  }
+  window.wait_idle();
+  done_changed.notify_all();
+  hasher.join();
+  if (auto error = failure.take()) return std::move(*error);
+  if (ctx.cancelled) return make_error(Errc::kCancelled, "pull cancelled");
+  if (!v1) {
+    const std::string sha = codec::to_hex(file_hash.finish());
+    if (sha != manifest.sha256)
+      return make_error(Errc::kCorrupt, "whole-file SHA-256 mismatch: got " + sha + ", manifest says " +
+                                            manifest.sha256);
+  }
+  if (auto committed = file->commit(); !committed) return std::move(committed).error();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  report(ctx.options.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.retries()); });
+  return final_path;
+}
+
+}  // namespace sx::engine

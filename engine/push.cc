@@ -1,0 +1,235 @@
+#include "engine/push.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "codec/checksum.h"
+#include "codec/piece_writer.h"
+#include "engine/mapped_file.h"
+#include "engine/piece_window.h"
+#include "engine/thread_pool.h"
+
+namespace sx::engine {
+namespace {
+
+struct PieceRecord {
+  std::string key;
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+  std::uint32_t crc32 = 0;
+};
+
+// Hands out payloads in order. The span stays valid until the piece is
+// acknowledged (it points into the map, the manifest text, or `scratch`).
+class PayloadSource {
+ public:
+  virtual ~PayloadSource() = default;
+  // An empty optional at the end.
+  virtual Result<std::optional<std::span<const std::byte>>> next(std::span<std::byte> scratch) = 0;
+  virtual void done_with(std::uint64_t /*offset*/, std::uint64_t /*size*/) {}
+  virtual bool needs_scratch() const { return false; }
+};
+
+class SpanSource final : public PayloadSource {
+ public:
+  SpanSource(std::span<const std::byte> bytes, std::size_t piece_bytes, const MappedFile* map)
+      : bytes_(bytes), piece_bytes_(piece_bytes), map_(map) {}
+  Result<std::optional<std::span<const std::byte>>> next(std::span<std::byte>) override {
+    if (at_ >= bytes_.size()) return std::optional<std::span<const std::byte>>{};
+    const std::size_t n = std::min(piece_bytes_, bytes_.size() - at_);
+    auto piece = bytes_.subspan(at_, n);
+    at_ += n;
+    return std::optional(piece);
+  }
+  void done_with(std::uint64_t offset, std::uint64_t size) override {
+    if (map_) map_->release(offset, size);
+  }
+
+ private:
+  std::span<const std::byte> bytes_;
+  std::size_t piece_bytes_;
+  const MappedFile* map_;
+  std::size_t at_ = 0;
+};
+
+class StreamSource final : public PayloadSource {
+ public:
+  StreamSource(int fd, std::size_t piece_bytes) : fd_(fd), piece_bytes_(piece_bytes) {}
+  Result<std::optional<std::span<const std::byte>>> next(std::span<std::byte> scratch) override {
+    std::size_t filled = 0;
+    while (!eof_ && filled < piece_bytes_) {
+      const ssize_t n = ::read(fd_, scratch.data() + filled, piece_bytes_ - filled);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return make_error(Errc::kIo, std::string("cannot read input: ") + std::strerror(errno));
+      if (n == 0) eof_ = true;
+      filled += static_cast<std::size_t>(n);
+    }
+    if (filled == 0) return std::optional<std::span<const std::byte>>{};
+    return std::optional(std::span<const std::byte>(scratch.data(), filled));
+  }
+  bool needs_scratch() const override { return true; }
+
+ private:
+  int fd_;
+  std::size_t piece_bytes_;
+  bool eof_ = false;
+};
+
+struct Uploader {
+  Context& ctx;
+  net::Backend& backend;
+  codec::Geometry geometry;
+
+  std::size_t window_slots() const {
+    const std::size_t workers = static_cast<std::size_t>(ctx.pool.size());
+    if (backend.synchronous()) return workers + 1;
+    return static_cast<std::size_t>(std::max(1, ctx.options.parallel)) + workers;
+  }
+
+  // Encodes and stores every payload `source` yields, `window` at a time.
+  // `observe` sees each payload in order on this thread (the file hash).
+  Result<std::vector<PieceRecord>> run(PayloadSource& source, std::uint8_t flags, bool progress,
+                                       const std::function<void(std::span<const std::byte>)>& observe) {
+    const std::size_t png_bytes = codec::max_png_bytes(geometry);
+    PieceWindow window(window_slots(), png_bytes, source.needs_scratch() ? geometry.capacity() : 0);
+    FirstError failure(ctx.cancelled);
+    std::mutex records_mutex;  // guards records
+    std::vector<PieceRecord> records;
+    std::uint64_t offset = 0;
+    for (std::uint64_t index = 0; !ctx.cancelled; ++index) {
+      Slot& slot = window.acquire();
+      auto payload = source.next(source.needs_scratch() ? slot.pixels() : std::span<std::byte>{});
+      if (!payload || !*payload) {
+        window.release(slot);
+        if (!payload) failure.set(std::move(payload).error());
+        break;
+      }
+      const std::span<const std::byte> bytes = **payload;
+      if (observe) observe(bytes);
+      {
+        std::lock_guard lock(records_mutex);
+        records.push_back({{}, offset, bytes.size(), 0});
+      }
+      ctx.pool.post([&, index, offset, bytes, slot_ptr = &slot] {
+        Slot& s = *slot_ptr;
+        if (ctx.cancelled) return window.release(s);
+        codec::PieceHeader header;
+        header.flags = flags;
+        header.piece_index = index;
+        Result<std::size_t> written = ctx.options.deflate_level > 0
+            ? codec::CompressingPieceWriter(ctx.options.deflate_level, geometry).write(header, bytes, s.png())
+            : codec::write_piece(header, bytes, geometry, s.png());
+        if (!written) {
+          failure.set(std::move(written).error());
+          return window.release(s);
+        }
+        const auto png = s.png().first(*written);
+        backend.put(codec::content_name(png) + ".png", png,
+                    [&, index, offset, crc = header.payload_crc32, size = bytes.size(),
+                     slot_ptr](Result<std::string> key) {
+                      if (!key) {
+                        Error e = std::move(key).error();
+                        e.message = "piece " + std::to_string(index) + ": " + e.message;
+                        failure.set(std::move(e));
+                      } else {
+                        {
+                          std::lock_guard lock(records_mutex);
+                          records[index] = {std::move(*key), offset, size, crc};
+                        }
+                        source.done_with(offset, size);
+                        if (progress) report(ctx.options.progress, [&](ProgressSink& p) { p.on_piece(index, size); });
+                      }
+                      window.release(*slot_ptr);
+                    });
+      });
+      offset += bytes.size();
+    }
+    window.wait_idle();
+    if (auto error = failure.take()) return std::move(*error);
+    if (ctx.cancelled) return make_error(Errc::kCancelled, "push cancelled");
+    return records;
+  }
+
+  // Stores a manifest (or index) document; returns the key of its root piece.
+  // A document larger than one piece is sliced, and an index of the slices is
+  // stored the same way, so neither file size nor piece count has a ceiling.
+  Result<std::string> store_document(const std::string& json, int depth = 0) {
+    if (depth > 8) return make_error(Errc::kLimit, "manifest too deep");
+    const auto bytes = std::as_bytes(std::span<const char>(json.data(), json.size()));
+    SpanSource source(bytes, geometry.capacity(), nullptr);
+    auto slices = run(source, codec::kFlagManifest, false, {});
+    if (!slices) return std::move(slices).error();
+    if (slices->size() == 1) return std::move((*slices)[0].key);
+    codec::ManifestIndex index;
+    index.total_bytes = json.size();
+    for (PieceRecord& slice : *slices) index.slices.push_back({std::move(slice.key), slice.size, slice.crc32});
+    return store_document(codec::to_json(index), depth + 1);
+  }
+};
+
+std::string default_name(const std::string& path) {
+  if (path == "-") return "stdin";
+  return std::filesystem::path(path).filename().string();
+}
+
+}  // namespace
+
+Result<std::string> push(Context& ctx, net::Backend& backend, const std::string& path,
+                         const std::string& name) {
+  const Options& o = ctx.options;
+  auto geometry = (o.width || o.height)
+                      ? codec::geometry_for_dimensions(o.width, o.height, ctx.limits)
+                      : codec::geometry_for_piece_size(o.piece_bytes, ctx.limits);
+  if (!geometry) return std::move(geometry).error();
+  const std::size_t piece_bytes = (o.width || o.height) ? geometry->capacity() : o.piece_bytes;
+  if (backend.max_object_bytes() && codec::max_png_bytes(*geometry) > backend.max_object_bytes())
+    return make_error(Errc::kInvalidArgument,
+                      "pieces of this size exceed what " + backend.describe() + " accepts");
+
+  const auto started = std::chrono::steady_clock::now();
+  std::optional<MappedFile> map;
+  std::unique_ptr<PayloadSource> source;
+  std::uint64_t total = 0;
+  if (path == "-") {
+    source = std::make_unique<StreamSource>(STDIN_FILENO, piece_bytes);
+  } else {
+    auto opened = MappedFile::open(path);
+    if (!opened) return std::move(opened).error();
+    map.emplace(std::move(*opened));
+    total = map->bytes().size();
+    source = std::make_unique<SpanSource>(map->bytes(), piece_bytes, &*map);
+  }
+  report(o.progress, [&](ProgressSink& p) {
+    p.on_start("push", total, (total + piece_bytes - 1) / piece_bytes);
+  });
+
+  Uploader uploader{ctx, backend, *geometry};
+  codec::Sha256 file_hash;
+  auto records = uploader.run(*source, 0, true,
+                              [&](std::span<const std::byte> bytes) { file_hash.update(bytes); });
+  if (!records) return std::move(records).error();
+
+  codec::Manifest manifest;
+  manifest.name = name.empty() ? default_name(path) : name;
+  manifest.sha256 = codec::to_hex(file_hash.finish());
+  manifest.piece_size = piece_bytes;
+  manifest.width = geometry->width;
+  manifest.height = geometry->height;
+  for (std::size_t i = 0; i < records->size(); ++i) {
+    PieceRecord& r = (*records)[i];
+    manifest.size += r.size;
+    manifest.pieces.push_back({i, std::move(r.key), r.offset, r.size, r.crc32});
+  }
+  auto key = uploader.store_document(codec::to_json(manifest));
+  if (!key) return std::move(key).error();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  report(o.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.retries()); });
+  return key;
+}
+
+}  // namespace sx::engine

@@ -1,0 +1,37 @@
+// Options of a Storage. Each gives its default, unit and cost.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace sx {
+
+class ProgressSink;
+
+struct Options {
+  // Where push stores pieces: "" = the local store under $XDG_DATA_HOME,
+  // "dir:PATH", "file:///PATH", "http(s)://HOST/PREFIX/".
+  std::string backend;
+  // Payload bytes per piece (default 8 MiB). Memory is about window × 2 × this.
+  std::size_t piece_bytes = std::size_t{8} << 20;
+  // Explicit piece image size in pixels (storagex's --width/--height); both
+  // 0 = derive a near-square image from piece_bytes.
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  // Piece requests in flight (network backends). Each costs two piece buffers.
+  int parallel = 16;
+  // Encode/decode threads; 0 = one per core.
+  int workers = 0;
+  // 0 = stored deflate (fastest, the default); 1..12 = libdeflate level for
+  // compressible data (slower: about 50-300 MB/s per core).
+  int deflate_level = 0;
+  int retries = 8;             // per request
+  int stall_timeout_s = 30;    // abort a transfer slower than 1 KiB/s this long
+  int connect_timeout_s = 10;
+  bool insecure = false;       // skip TLS verification (never the default)
+  bool force = false;          // pull may replace an existing file
+  ProgressSink* progress = nullptr;  // not owned; may be null
+};
+
+}  // namespace sx

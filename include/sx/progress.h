@@ -1,0 +1,21 @@
+// Progress events of a push or pull. Called from any thread, concurrently:
+// implementations synchronize themselves and return quickly.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace sx {
+
+class ProgressSink {
+ public:
+  virtual ~ProgressSink() = default;
+  // `total_bytes` is 0 when unknown (push from stdin).
+  virtual void on_start(std::string_view operation, std::uint64_t total_bytes,
+                        std::uint64_t pieces) = 0;
+  virtual void on_piece(std::uint64_t index, std::uint64_t bytes) = 0;
+  virtual void on_retry(std::string_view url, int attempt, std::string_view reason) = 0;
+  virtual void on_finish(std::uint64_t bytes, double seconds, long retries) = 0;
+};
+
+}  // namespace sx

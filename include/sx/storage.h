@@ -1,0 +1,65 @@
+// The C++ API, mirroring storagex's:
+//   sx::Storage storage(options);
+//   auto key = storage.upload(path);
+//   storage.download(*key, out);
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "sx/error.h"
+#include "sx/options.h"
+
+namespace sx {
+
+struct FileInfo {
+  std::string name;
+  std::uint64_t size = 0;
+  std::string sha256;  // empty for storagex v1 files
+  std::uint64_t pieces = 0;
+  std::uint64_t piece_bytes = 0;
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  std::string format;  // "sxengine v2" or "storagex v1"
+  int manifest_levels = 1;
+};
+
+// Owns the worker pool and, when a network backend is used, the event loop.
+// Not thread-safe: one operation at a time.
+class Storage {
+ public:
+  explicit Storage(Options options);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  // Pushes a file ("-" reads stdin); `name` overrides the stored file name.
+  // Returns the download key.
+  Result<std::string> upload(const std::string& path, const std::string& name = {});
+
+  // Pulls `key` to `out`: a file path, a directory (the stored name goes
+  // inside, sanitized) or "" (the current directory). Returns the path written.
+  // Nothing appears under that path unless every checksum matched.
+  Result<std::string> download(const std::string& key, const std::string& out = {});
+
+  Result<FileInfo> info(const std::string& key);
+
+  // Requests in-flight work to stop (any thread, e.g. a SIGINT watcher).
+  void cancel();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Process-wide set-up (curl_global_init); main holds one.
+class Runtime {
+ public:
+  Runtime();
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+};
+
+}  // namespace sx

@@ -1,0 +1,47 @@
+// Where pieces live. A backend stores opaque objects (PNG bytes) and hands
+// back keys that are URLs; it knows nothing of pieces or manifests.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "sx/error.h"
+
+namespace sx::net {
+
+class EventLoop;
+
+using PutDone = std::function<void(Result<std::string>)>;  // the key (a URL)
+using GetDone = std::function<void(Result<std::size_t>)>;  // bytes written to `into`
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // Stores `bytes` (alive until `done` runs) under `name`, a content-derived
+  // "<hex>.png". `done` runs once, on any thread, maybe before put returns.
+  virtual void put(const std::string& name, std::span<const std::byte> bytes, PutDone done) = 0;
+  // Fetches `key` into `into`; an object larger than `into` fails with kLimit.
+  virtual void get(const std::string& key, std::span<std::byte> into, GetDone done) = 0;
+  // True when put/get run inline on the caller's thread (the local store):
+  // then more requests in flight than workers buy nothing.
+  virtual bool synchronous() const = 0;
+  // Largest object the backend accepts (0: no limit known).
+  virtual std::size_t max_object_bytes() const { return 0; }
+  virtual std::string describe() const = 0;
+};
+
+// Opens the backend a push stores into: "" (the default local store),
+// "dir:PATH", "file:///PATH", "http(s)://HOST/PREFIX/". `loop` is asked for
+// only by backends that need the network.
+Result<std::unique_ptr<Backend>> open_backend(std::string_view uri,
+                                              const std::function<EventLoop&()>& loop);
+
+// The backend that can GET `key` with no configuration: file:// or http(s)://.
+Result<std::unique_ptr<Backend>> backend_for_key(std::string_view key,
+                                                 const std::function<EventLoop&()>& loop);
+
+}  // namespace sx::net

@@ -1,0 +1,51 @@
+#include "net/backend_http.h"
+
+#include "net/event_loop.h"
+
+namespace sx::net {
+namespace {
+
+class HttpBackend final : public Backend {
+ public:
+  HttpBackend(EventLoop& loop, std::string prefix) : loop_(loop), prefix_(std::move(prefix)) {
+    if (!prefix_.empty() && prefix_.back() != '/') prefix_.push_back('/');
+  }
+
+  void put(const std::string& name, std::span<const std::byte> bytes, PutDone done) override {
+    Request request;
+    request.method = Method::kPut;
+    request.url = prefix_ + name;
+    request.body = bytes;
+    request.headers.push_back("Content-Type: image/png");
+    loop_.submit(std::move(request),
+                 [url = request.url, done = std::move(done)](Result<Response> r) {
+                   if (!r) return done(std::move(r).error());
+                   done(url);
+                 });
+  }
+
+  void get(const std::string& key, std::span<std::byte> into, GetDone done) override {
+    Request request;
+    request.url = key;
+    request.response_buffer = into;
+    loop_.submit(std::move(request), [done = std::move(done)](Result<Response> r) {
+      if (!r) return done(std::move(r).error());
+      done(r->body_bytes);
+    });
+  }
+
+  bool synchronous() const override { return false; }
+  std::string describe() const override { return prefix_; }
+
+ private:
+  EventLoop& loop_;
+  std::string prefix_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_http_backend(EventLoop& loop, std::string prefix) {
+  return std::make_unique<HttpBackend>(loop, std::move(prefix));
+}
+
+}  // namespace sx::net

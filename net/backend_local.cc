@@ -1,0 +1,155 @@
+#include "net/backend_local.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+
+namespace sx::net {
+namespace {
+
+Error io_error(const std::string& what, const std::filesystem::path& path) {
+  return Error{errno == ENOENT ? Errc::kNotFound : Errc::kIo,
+               what + " " + path.string() + ": " + std::strerror(errno)};
+}
+
+Status write_all(int fd, std::span<const std::byte> bytes, const std::filesystem::path& path) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return io_error("cannot write", path);
+    bytes = bytes.subspan(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+class LocalBackend final : public Backend {
+ public:
+  explicit LocalBackend(std::filesystem::path root) : root_(std::move(root)) {}
+
+  void put(const std::string& name, std::span<const std::byte> bytes, PutDone done) override {
+    done(store(name, bytes));
+  }
+
+  void get(const std::string& key, std::span<std::byte> into, GetDone done) override {
+    done(load(key, into));
+  }
+
+  bool synchronous() const override { return true; }
+  std::string describe() const override { return "dir:" + root_.string(); }
+
+ private:
+  Result<std::string> store(const std::string& name, std::span<const std::byte> bytes) {
+    const std::filesystem::path dir = root_ / name.substr(0, 2);
+    const std::filesystem::path path = dir / name;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return make_error(Errc::kIo, "cannot create " + dir.string() + ": " + ec.message());
+    // Content-addressed: an object already stored has the same bytes.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && static_cast<std::size_t>(st.st_size) == bytes.size())
+      return file_url(path);
+    thread_local std::minstd_rand rng(std::random_device{}());
+    const std::filesystem::path temp =
+        dir / ("." + name + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rng()));
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return io_error("cannot create", temp);
+    Status written = write_all(fd, bytes, temp);
+    ::close(fd);
+    if (written && ::rename(temp.c_str(), path.c_str()) != 0) written = io_error("cannot rename", temp);
+    if (!written) {
+      ::unlink(temp.c_str());
+      return std::move(written).error();
+    }
+    return file_url(path);
+  }
+
+  Result<std::size_t> load(const std::string& key, std::span<std::byte> into) {
+    auto path = path_of_file_url(key);
+    if (!path) return std::move(path).error();
+    const int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return io_error("cannot open", *path);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return make_error(Errc::kNotFound, "not a regular file: " + path->string());
+    }
+    if (static_cast<std::uint64_t>(st.st_size) > into.size()) {
+      ::close(fd);
+      return make_error(Errc::kLimit, path->string() + " is larger than a piece can be");
+    }
+    std::size_t done = 0;
+    while (done < static_cast<std::size_t>(st.st_size)) {
+      const ssize_t n = ::read(fd, into.data() + done, static_cast<std::size_t>(st.st_size) - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        ::close(fd);
+        return io_error("cannot read", *path);
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    return done;
+  }
+
+  std::filesystem::path root_;
+};
+
+}  // namespace
+
+std::filesystem::path default_store_dir() {
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+    return std::filesystem::path(xdg) / "sxengine" / "store";
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home && *home ? home : "/tmp") / ".local" / "share" / "sxengine" /
+         "store";
+}
+
+std::string file_url(const std::filesystem::path& path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string url = "file://";
+  for (const char c : path.string()) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || std::strchr("/-._~", c)) {
+      url.push_back(c);
+    } else {
+      url.push_back('%');
+      url.push_back(kHex[u >> 4]);
+      url.push_back(kHex[u & 15]);
+    }
+  }
+  return url;
+}
+
+Result<std::filesystem::path> path_of_file_url(std::string_view url) {
+  constexpr std::string_view kScheme = "file://";
+  if (url.substr(0, kScheme.size()) != kScheme)
+    return make_error(Errc::kInvalidArgument, "not a file:// URL: " + std::string(url));
+  std::string_view rest = url.substr(kScheme.size());
+  if (rest.substr(0, 9) == "localhost") rest.remove_prefix(9);
+  if (rest.empty() || rest[0] != '/')
+    return make_error(Errc::kInvalidArgument, "file:// URL must hold an absolute path");
+  std::string path;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] == '%' && i + 2 < rest.size() && std::isxdigit(static_cast<unsigned char>(rest[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(rest[i + 2]))) {
+      path.push_back(static_cast<char>(std::stoi(std::string(rest.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      path.push_back(rest[i]);
+    }
+  }
+  if (path.find('\0') != std::string::npos)
+    return make_error(Errc::kInvalidArgument, "file:// URL holds a NUL byte");
+  return std::filesystem::path(path);
+}
+
+std::unique_ptr<Backend> make_local_backend(std::filesystem::path root) {
+  return std::make_unique<LocalBackend>(std::move(root));
+}
+
+}  // namespace sx::net

@@ -1,0 +1,431 @@
+#include "net/event_loop.h"
+
+#include <curl/curl.h>
+
+#include <asio.hpp>
+#include <atomic>
+#include <cstring>
+#include <thread>
+#include <unordered_map>
+
+#include "net/http_error.h"
+
+namespace sx::net {
+namespace {
+
+struct EasyCleanup {
+  void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
+};
+using EasyHandle = std::unique_ptr<CURL, EasyCleanup>;
+struct SlistFree {
+  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+};
+struct MimeFree {
+  void operator()(curl_mime* mime) const noexcept { curl_mime_free(mime); }
+};
+
+// Text of a response kept when no buffer was given (image host JSON) and of
+// error bodies: enough for a message, bounded against hostile servers.
+constexpr std::size_t kMaxTextBytes = 1 << 20;
+
+struct Transfer {
+  Request request;
+  Completion done;
+  EasyHandle easy;
+  std::unique_ptr<curl_slist, SlistFree> headers;
+  std::unique_ptr<curl_mime, MimeFree> mime;
+  std::size_t read_offset = 0;
+  std::size_t received = 0;
+  bool overflow = false;
+  std::string text;
+  int retries = 0;
+  char errbuf[CURL_ERROR_SIZE] = {};
+  std::unique_ptr<asio::steady_timer> backoff;
+};
+
+// A socket curl asked us to watch. Curl owns the descriptor: we release it,
+// never close it.
+struct Watch {
+  explicit Watch(asio::io_context& io) : descriptor(io) {}
+  asio::posix::stream_descriptor descriptor;
+  int action = 0;
+  bool reading = false;
+  bool writing = false;
+  bool removed = false;
+};
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t n = size * count;
+  std::span<std::byte> buffer = t->request.response_buffer;
+  if (!buffer.empty()) {
+    if (n > buffer.size() - t->received) {
+      t->overflow = true;
+      return 0;  // aborts with CURLE_WRITE_ERROR
+    }
+    std::memcpy(buffer.data() + t->received, data, n);
+  } else if (t->text.size() < kMaxTextBytes) {
+    t->text.append(data, std::min(n, kMaxTextBytes - t->text.size()));
+  }
+  t->received += n;
+  return n;
+}
+
+size_t on_read(char* out, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t n = std::min(size * count, t->request.body.size() - t->read_offset);
+  std::memcpy(out, t->request.body.data() + t->read_offset, n);
+  t->read_offset += n;
+  return n;
+}
+
+int on_seek(void* user, curl_off_t offset, int origin) {
+  auto* t = static_cast<Transfer*>(user);
+  if (origin != SEEK_SET || offset < 0 || static_cast<std::size_t>(offset) > t->request.body.size())
+    return CURL_SEEKFUNC_CANTSEEK;
+  t->read_offset = static_cast<std::size_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
+// Redacts the query string: presigned URLs carry their signature there.
+std::string url_for_messages(const std::string& url) {
+  const auto query = url.find('?');
+  return query == std::string::npos ? url : url.substr(0, query) + "?…";
+}
+
+}  // namespace
+
+std::string_view method_name(Method method) {
+  switch (method) {
+    case Method::kGet: return "GET";
+    case Method::kPut: return "PUT";
+    case Method::kPost: return "POST";
+    case Method::kDelete: return "DELETE";
+    case Method::kHead: return "HEAD";
+  }
+  return "?";
+}
+
+struct EventLoop::Impl {
+  explicit Impl(TransferOptions opts) : options(opts), policy(opts.retry) {}
+
+  TransferOptions options;
+  RetryPolicy policy;
+  RetryObserver observer;
+  asio::io_context io;
+  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  asio::steady_timer curl_timer{io};
+  std::unordered_map<curl_socket_t, std::shared_ptr<Watch>> watches;
+  std::unordered_map<Transfer*, std::unique_ptr<Transfer>> transfers;  // in multi or backing off
+  bool cancelled = false;
+  // Declared after the timer and watches its callbacks touch: destroyed first.
+  CURLM* multi = nullptr;
+  std::thread thread;
+
+  void start_loop() {
+    multi = curl_multi_init();
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Impl::on_timer);
+    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
+    if (options.max_host_connections > 0)
+      curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                        static_cast<long>(options.max_host_connections));
+    thread = std::thread([this] { io.run(); });
+  }
+
+  void shutdown() {
+    fail_all(Errc::kCancelled, "cancelled");
+    curl_multi_cleanup(multi);  // may call on_socket: watches are still alive
+    multi = nullptr;
+    for (auto& [fd, watch] : watches) {
+      watch->removed = true;
+      watch->descriptor.release();
+    }
+    watches.clear();
+    curl_timer.cancel();
+    work.reset();
+  }
+
+  void fail_all(Errc code, const std::string& why) {
+    auto pending = std::move(transfers);
+    transfers.clear();
+    for (auto& [raw, t] : pending) {
+      if (t->backoff) t->backoff->cancel();
+      curl_multi_remove_handle(multi, t->easy.get());
+      t->done(make_error(code, why + ": " + url_for_messages(t->request.url)));
+    }
+  }
+
+  // ---- curl callbacks: record and return; never call back into curl ----
+
+  static int on_socket(CURL*, curl_socket_t fd, int what, void* user, void*) {
+    auto* self = static_cast<Impl*>(user);
+    auto it = self->watches.find(fd);
+    if (what == CURL_POLL_REMOVE) {
+      if (it != self->watches.end()) {
+        it->second->removed = true;
+        it->second->descriptor.release();
+        self->watches.erase(it);
+      }
+      return 0;
+    }
+    if (it == self->watches.end()) {
+      auto watch = std::make_shared<Watch>(self->io);
+      asio::error_code ec;
+      watch->descriptor.assign(fd, ec);
+      if (ec) return -1;
+      it = self->watches.emplace(fd, std::move(watch)).first;
+    }
+    it->second->action = what;
+    self->arm(fd, it->second);
+    return 0;
+  }
+
+  static int on_timer(CURLM*, long timeout_ms, void* user) {
+    auto* self = static_cast<Impl*>(user);
+    if (timeout_ms < 0) {
+      self->curl_timer.cancel();
+      return 0;
+    }
+    self->curl_timer.expires_after(std::chrono::milliseconds(timeout_ms));
+    self->curl_timer.async_wait([self](const asio::error_code& ec) {
+      if (!ec && self->multi) self->socket_action(CURL_SOCKET_TIMEOUT, 0);
+    });
+    return 0;
+  }
+
+  // ---- loop side ----
+
+  void arm(curl_socket_t fd, const std::shared_ptr<Watch>& watch) {
+    if ((watch->action & CURL_POLL_IN) && !watch->reading) {
+      watch->reading = true;
+      watch->descriptor.async_wait(asio::posix::stream_descriptor::wait_read,
+                                   [this, fd, watch](const asio::error_code& ec) {
+                                     watch->reading = false;
+                                     if (ec || watch->removed) return;
+                                     if (watch->action & CURL_POLL_IN)
+                                       socket_action(fd, CURL_CSELECT_IN);
+                                     if (!watch->removed) arm(fd, watch);
+                                   });
+    }
+    if ((watch->action & CURL_POLL_OUT) && !watch->writing) {
+      watch->writing = true;
+      watch->descriptor.async_wait(asio::posix::stream_descriptor::wait_write,
+                                   [this, fd, watch](const asio::error_code& ec) {
+                                     watch->writing = false;
+                                     if (ec || watch->removed) return;
+                                     if (watch->action & CURL_POLL_OUT)
+                                       socket_action(fd, CURL_CSELECT_OUT);
+                                     if (!watch->removed) arm(fd, watch);
+                                   });
+    }
+  }
+
+  void socket_action(curl_socket_t fd, int events) {
+    int running = 0;
+    curl_multi_socket_action(multi, fd, events, &running);
+    collect_finished();
+  }
+
+  void begin(std::unique_ptr<Transfer> owned) {
+    Transfer* t = owned.get();
+    if (cancelled || !multi) {
+      t->done(make_error(Errc::kCancelled, "cancelled: " + url_for_messages(t->request.url)));
+      return;
+    }
+    transfers.emplace(t, std::move(owned));
+    attempt(*t);
+  }
+
+  void attempt(Transfer& t) {
+    if (!t.easy) t.easy.reset(curl_easy_init());
+    CURL* e = t.easy.get();
+    curl_easy_reset(e);
+    t.read_offset = 0;
+    t.received = 0;
+    t.overflow = false;
+    t.text.clear();
+    t.errbuf[0] = '\0';
+    const Request& r = t.request;
+    curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+    curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.errbuf);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    // Redirects never downgrade: an https key only follows https.
+    const bool https = r.url.rfind("https:", 0) == 0;
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, r.method == Method::kGet ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, options.max_redirects);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options.connect_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, options.low_speed_bytes);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.stall_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
+    curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+    if (!r.response_buffer.empty())
+      curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+                       static_cast<curl_off_t>(r.response_buffer.size()));
+    if (options.insecure) {
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    curl_slist* headers = nullptr;
+    for (const std::string& h : r.headers) headers = curl_slist_append(headers, h.c_str());
+    headers = curl_slist_append(headers, "Expect:");  // no 100-continue stall
+    t.headers.reset(headers);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+    if (!r.aws_sigv4.empty()) {
+      curl_easy_setopt(e, CURLOPT_AWS_SIGV4, r.aws_sigv4.c_str());
+      curl_easy_setopt(e, CURLOPT_USERPWD, r.userpwd.c_str());
+    }
+    switch (r.method) {
+      case Method::kGet:
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        break;
+      case Method::kHead:
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        break;
+      case Method::kDelete:
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
+        break;
+      case Method::kPut:
+        curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(e, CURLOPT_READFUNCTION, &on_read);
+        curl_easy_setopt(e, CURLOPT_READDATA, &t);
+        curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, &on_seek);
+        curl_easy_setopt(e, CURLOPT_SEEKDATA, &t);
+        curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+        break;
+      case Method::kPost:
+        build_form(t);
+        break;
+    }
+    curl_multi_add_handle(multi, e);
+  }
+
+  static void build_form(Transfer& t) {
+    CURL* e = t.easy.get();
+    curl_mime* mime = curl_mime_init(e);
+    for (const FormPart& field : t.request.form) {
+      curl_mimepart* part = curl_mime_addpart(mime);
+      curl_mime_name(part, field.name.c_str());
+      if (field.file) {
+        // Streams the caller's buffer: a known size, so curl sends Content-Length.
+        curl_mime_data_cb(part, static_cast<curl_off_t>(t.request.body.size()), &on_read,
+                          [](void* user, curl_off_t offset, int origin) {
+                            return on_seek(user, offset, origin);
+                          },
+                          nullptr, &t);
+        curl_mime_filename(part, field.value.c_str());
+        if (!field.content_type.empty()) curl_mime_type(part, field.content_type.c_str());
+      } else {
+        curl_mime_data(part, field.value.data(), field.value.size());
+      }
+    }
+    t.mime.reset(mime);
+    curl_easy_setopt(e, CURLOPT_MIMEPOST, mime);
+  }
+
+  void collect_finished() {
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      CURL* e = msg->easy_handle;
+      const CURLcode code = msg->data.result;
+      Transfer* t = nullptr;
+      curl_easy_getinfo(e, CURLINFO_PRIVATE, &t);
+      curl_multi_remove_handle(multi, e);
+      finished(*t, code);
+    }
+  }
+
+  void finished(Transfer& t, CURLcode code) {
+    CURL* e = t.easy.get();
+    long status = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    if (code == CURLE_OK && status >= 200 && status < 300) {
+      policy.on_success();
+      Response response{status, t.received, std::move(t.text), t.retries};
+      complete(t, std::move(response));
+      return;
+    }
+    Errc errc = t.overflow ? Errc::kLimit : classify_transfer(code, status);
+    std::string message;
+    if (t.overflow) {
+      message = "response larger than a piece can be, refused";
+    } else if (code != CURLE_OK) {
+      message = t.errbuf[0] ? t.errbuf : curl_easy_strerror(code);
+    } else {
+      std::string_view body = t.text;
+      if (!t.request.response_buffer.empty())
+        body = std::string_view(reinterpret_cast<const char*>(t.request.response_buffer.data()),
+                                std::min<std::size_t>(t.received, 4096));
+      message = "HTTP " + std::to_string(status) + describe_error_body(body);
+    }
+    curl_off_t retry_after_s = 0;
+    curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &retry_after_s);
+    curl_off_t uploaded = 0;
+    curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &uploaded);
+    std::optional<std::chrono::seconds> retry_after;
+    if (retry_after_s > 0) retry_after = std::chrono::seconds(retry_after_s);
+    RetryDecision decision = policy.decide(errc, code, status, t.retries, retry_after,
+                                           t.request.idempotency, uploaded > 0 || t.read_offset > 0);
+    const std::string where = std::string(method_name(t.request.method)) + " " +
+                              url_for_messages(t.request.url);
+    if (decision.retry) {
+      ++t.retries;
+      if (observer) observer(url_for_messages(t.request.url), t.retries, message);
+      if (!t.backoff) t.backoff = std::make_unique<asio::steady_timer>(io);
+      t.backoff->expires_after(decision.delay);
+      Transfer* raw = &t;
+      t.backoff->async_wait([this, raw](const asio::error_code& ec) {
+        if (ec || !transfers.count(raw)) return;
+        attempt(*raw);
+      });
+      return;
+    }
+    if (!decision.why_not.empty()) message += "; " + decision.why_not;
+    complete(t, make_error(errc, where + ": " + message));
+  }
+
+  void complete(Transfer& t, Result<Response> result) {
+    auto it = transfers.find(&t);
+    std::unique_ptr<Transfer> owned = std::move(it->second);
+    transfers.erase(it);
+    owned->done(std::move(result));
+  }
+};
+
+EventLoop::EventLoop(TransferOptions options) : impl_(std::make_unique<Impl>(options)) {
+  impl_->start_loop();
+}
+
+EventLoop::~EventLoop() {
+  asio::post(impl_->io, [impl = impl_.get()] { impl->shutdown(); });
+  impl_->thread.join();
+}
+
+void EventLoop::submit(Request request, Completion done) {
+  auto t = std::make_unique<Transfer>();
+  t->request = std::move(request);
+  t->done = std::move(done);
+  asio::post(impl_->io, [impl = impl_.get(), t = std::move(t)]() mutable { impl->begin(std::move(t)); });
+}
+
+void EventLoop::cancel_all() {
+  asio::post(impl_->io, [impl = impl_.get()] {
+    impl->cancelled = true;
+    impl->fail_all(Errc::kCancelled, "cancelled");
+  });
+}
+
+void EventLoop::set_retry_observer(RetryObserver observer) { impl_->observer = std::move(observer); }
+
+long EventLoop::retries() const { return impl_->policy.retries(); }
+
+}  // namespace sx::net

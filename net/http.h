@@ -1,0 +1,70 @@
+// A request the event loop performs and what comes back. No curl or Asio here.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "net/retry_policy.h"
+#include "sx/error.h"
+
+namespace sx::net {
+
+enum class Method { kGet, kPut, kPost, kDelete, kHead };
+
+struct FormPart {
+  std::string name;
+  std::string value;          // text field, or the file name when `file` is set
+  bool file = false;          // the request body goes here as a file part
+  std::string content_type;   // for the file part
+};
+
+struct Request {
+  Method method = Method::kGet;
+  std::string url;
+  std::vector<std::string> headers;  // "Name: value"
+  // PUT body, or the file of a multipart POST. Owned by the caller until the
+  // completion runs.
+  std::span<const std::byte> body;
+  std::vector<FormPart> form;  // non-empty: multipart/form-data POST
+  // GET bodies land here; a body that does not fit fails with kLimit (a
+  // hostile or broken server cannot make us buffer without bound).
+  std::span<std::byte> response_buffer;
+  std::string aws_sigv4;  // CURLOPT_AWS_SIGV4 provider string; empty: unsigned
+  std::string userpwd;    // "key:secret" for SigV4; never logged
+  Idempotency idempotency = Idempotency::kIdempotent;
+};
+
+struct Response {
+  long status = 0;
+  std::size_t body_bytes = 0;  // written to response_buffer
+  std::string text;            // small bodies when no buffer is given, and error bodies
+  int retries = 0;
+};
+
+// Runs once per request on the loop thread; must return quickly (hand heavy
+// work to the worker pool).
+using Completion = std::function<void(Result<Response>)>;
+
+// Called on the loop thread when a request is about to be retried.
+using RetryObserver = std::function<void(const std::string& url, int attempt,
+                                         const std::string& reason)>;
+
+struct TransferOptions {
+  std::chrono::milliseconds connect_timeout{10000};
+  // A transfer slower than low_speed_bytes per second for stall_timeout is
+  // aborted and retried (a stalled connection, not a slow link).
+  std::chrono::seconds stall_timeout{30};
+  long low_speed_bytes = 1024;
+  long max_redirects = 5;
+  bool insecure = false;  // --insecure: skip TLS verification
+  RetryOptions retry;
+  std::size_t max_host_connections = 0;  // 0: no limit besides --parallel
+};
+
+std::string_view method_name(Method method);
+
+}  // namespace sx::net
