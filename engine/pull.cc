@@ -29,10 +29,11 @@ std::size_t png_capacity(std::uint32_t width, std::uint32_t height) {
   return codec::max_png_bytes(codec::Geometry{width, height}) + pixels / 64 + (64 << 10);
 }
 
-Result<std::size_t> fetch_now(net::Backend& backend, const std::string& key, std::span<std::byte> into) {
-  std::promise<Result<std::size_t>> promise;
+Result<std::vector<std::byte>> fetch_whole(net::Backend& backend, const std::string& key,
+                                           std::size_t max_bytes) {
+  std::promise<Result<std::vector<std::byte>>> promise;
   auto future = promise.get_future();
-  backend.get(key, into, [&promise](Result<std::size_t> r) { promise.set_value(std::move(r)); });
+  backend.get_whole(key, max_bytes, [&promise](Result<std::vector<std::byte>> r) { promise.set_value(std::move(r)); });
   return future.get();
 }
 
@@ -44,10 +45,9 @@ struct Payload {
 // Fetches one manifest-bearing piece whose size is not known in advance.
 Result<Payload> fetch_document_piece(Context& ctx, net::Backend& backend, const std::string& key) {
   const std::size_t cap = png_capacity(ctx.limits.max_width, 1) + ctx.limits.max_pixel_bytes;
-  auto png = std::make_unique_for_overwrite<std::byte[]>(cap);
-  auto got = fetch_now(backend, key, {png.get(), cap});
-  if (!got) return std::move(got).error();
-  const std::span<const std::byte> bytes(png.get(), *got);
+  auto png = fetch_whole(backend, key, cap);
+  if (!png) return std::move(png).error();
+  const std::span<const std::byte> bytes(*png);
   auto info = codec::read_image_info(bytes, ctx.limits);
   if (!info) return std::move(info).error();
   auto pixels = std::make_unique_for_overwrite<std::byte[]>(info->rgb8_bytes());

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sx/error.h"
 
@@ -17,6 +18,7 @@ class EventLoop;
 
 using PutDone = std::function<void(Result<std::string>)>;  // the key (a URL)
 using GetDone = std::function<void(Result<std::size_t>)>;  // bytes written to `into`
+using WholeDone = std::function<void(Result<std::vector<std::byte>>)>;
 
 class Backend {
  public:
@@ -26,6 +28,8 @@ class Backend {
   virtual void put(const std::string& name, std::span<const std::byte> bytes, PutDone done) = 0;
   // Fetches `key` into `into`; an object larger than `into` fails with kLimit.
   virtual void get(const std::string& key, std::span<std::byte> into, GetDone done) = 0;
+  // Fetches a whole object of unknown size, at most `max_bytes` (manifests).
+  virtual void get_whole(const std::string& key, std::size_t max_bytes, WholeDone done) = 0;
   // True when put/get run inline on the caller's thread (the local store):
   // then more requests in flight than workers buy nothing.
   virtual bool synchronous() const = 0;

@@ -34,6 +34,17 @@ class HttpBackend final : public Backend {
     });
   }
 
+  void get_whole(const std::string& key, std::size_t max_bytes, WholeDone done) override {
+    Request request;
+    request.url = key;
+    request.max_text_bytes = max_bytes;
+    loop_.submit(std::move(request), [done = std::move(done)](Result<Response> r) {
+      if (!r) return done(std::move(r).error());
+      const auto* bytes = reinterpret_cast<const std::byte*>(r->text.data());
+      done(std::vector<std::byte>(bytes, bytes + r->text.size()));
+    });
+  }
+
   bool synchronous() const override { return false; }
   std::string describe() const override { return prefix_; }
 

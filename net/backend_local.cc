@@ -39,6 +39,20 @@ class LocalBackend final : public Backend {
     done(load(key, into));
   }
 
+  void get_whole(const std::string& key, std::size_t max_bytes, WholeDone done) override {
+    auto path = path_of_file_url(key);
+    if (!path) return done(std::move(path).error());
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(*path, ec);
+    if (ec) return done(make_error(Errc::kNotFound, "cannot open " + path->string() + ": " + ec.message()));
+    if (size > max_bytes) return done(make_error(Errc::kLimit, path->string() + " is larger than a piece can be"));
+    std::vector<std::byte> bytes(size);
+    auto got = load(key, bytes);
+    if (!got) return done(std::move(got).error());
+    bytes.resize(*got);
+    done(std::move(bytes));
+  }
+
   bool synchronous() const override { return true; }
   std::string describe() const override { return "dir:" + root_.string(); }
 

@@ -24,10 +24,6 @@ struct MimeFree {
   void operator()(curl_mime* mime) const noexcept { curl_mime_free(mime); }
 };
 
-// Text of a response kept when no buffer was given (image host JSON) and of
-// error bodies: enough for a message, bounded against hostile servers.
-constexpr std::size_t kMaxTextBytes = 1 << 20;
-
 struct Transfer {
   Request request;
   Completion done;
@@ -64,8 +60,12 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
       return 0;  // aborts with CURLE_WRITE_ERROR
     }
     std::memcpy(buffer.data() + t->received, data, n);
-  } else if (t->text.size() < kMaxTextBytes) {
-    t->text.append(data, std::min(n, kMaxTextBytes - t->text.size()));
+  } else {
+    if (n > t->request.max_text_bytes - t->text.size()) {
+      t->overflow = true;
+      return 0;
+    }
+    t->text.append(data, n);
   }
   t->received += n;
   return n;

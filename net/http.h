@@ -33,6 +33,9 @@ struct Request {
   // GET bodies land here; a body that does not fit fails with kLimit (a
   // hostile or broken server cannot make us buffer without bound).
   std::span<std::byte> response_buffer;
+  // Without a buffer the body is kept in Response::text, up to this many bytes
+  // (more fails with kLimit).
+  std::size_t max_text_bytes = std::size_t{1} << 20;
   std::string aws_sigv4;  // CURLOPT_AWS_SIGV4 provider string; empty: unsigned
   std::string userpwd;    // "key:secret" for SigV4; never logged
   Idempotency idempotency = Idempotency::kIdempotent;

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# sxengine set-up: installs what is missing (Debian packages), builds, then
+#   ./setup.sh demo   pushes a file to the local store, prints its key, pulls it back
+#   ./setup.sh test   also installs the test servers and passes the whole test suite
+#   ./setup.sh build  only builds (release, in build/)
+# Idempotent: a second run with nothing changed installs nothing and rebuilds nothing.
+set -euo pipefail
+cd "$(dirname "$0")"
+mode=${1:-demo}
+
+build_packages=(g++ meson ninja-build pkg-config libasio-dev libcurl4-openssl-dev zlib1g-dev
+  libstb-dev libsimdjson-dev libfmt-dev doctest-dev libdeflate-dev libspng-dev libxxhash-dev
+  libssl-dev libcli11-dev)
+test_packages=(nginx-light python3-pil python3-boto3 pngcheck optipng curl ca-certificates
+  ceph-mon ceph-osd radosgw ceph-common procps iproute2)
+
+install_missing() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing packages; run:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() {
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" --wrap-mode=nodownload "$@" >/dev/null
+  fi
+  ninja -C "$dir" >/dev/null
+}
+
+case "$mode" in
+  build)
+    install_missing "${build_packages[@]}"
+    build build --buildtype=release
+    ;;
+  demo)
+    install_missing "${build_packages[@]}"
+    build build --buildtype=release
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    head -c $((64 << 20)) /dev/urandom > "$work/demo.bin"
+    echo "setup: pushing a 64 MiB file to the local store (${XDG_DATA_HOME:-$HOME/.local/share}/sxengine/store)" >&2
+    key=$(./build/sxengine push "$work/demo.bin")
+    echo "download key: $key"
+    ./build/sxengine pull "$key" "$work/pulled.bin"
+    cmp "$work/demo.bin" "$work/pulled.bin" && echo "setup: pulled back, bytes identical" >&2
+    ;;
+  test)
+    install_missing "${build_packages[@]}" "${test_packages[@]}"
+    build build --buildtype=release
+    meson test -C build --print-errorlogs --num-processes 2
+    # Unit tests again under AddressSanitizer and UBSan.
+    build build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      meson test -C build-asan --print-errorlogs --suite unit
+    ;;
+  *)
+    echo "usage: $0 [demo|test|build]" >&2
+    exit 2
+    ;;
+esac

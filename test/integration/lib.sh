@@ -1,0 +1,81 @@
+# Shared helpers for integration tests. Each test script is run by meson as
+#   bash test/integration/NAME_test.sh SXENGINE_BINARY SOURCE_ROOT
+# and exits 0 (pass), 1 (fail) or 77 (skip; never in CI, where CI=true).
+set -uo pipefail
+
+SX=${1:?usage: $0 SXENGINE SOURCE_ROOT}
+ROOT=${2:?usage: $0 SXENGINE SOURCE_ROOT}
+PY=/usr/bin/python3
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sxtest.XXXXXX")
+export XDG_DATA_HOME="$WORK/xdg-data" XDG_CONFIG_HOME="$WORK/xdg-config"
+CLEANUPS=()
+
+cleanup() {
+  local i
+  for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${CLEANUPS[$i]}" || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+on_exit() { CLEANUPS+=("$1"); }
+
+FAILURES=0
+fail() { echo "FAIL: $*" >&2; FAILURES=$((FAILURES + 1)); }
+pass() { echo "ok: $*"; }
+finish() { [ "$FAILURES" -eq 0 ] && { echo "all passed"; exit 0; }; echo "$FAILURES failed" >&2; exit 1; }
+
+# need TOOL...: skip (or fail in CI) when a tool is missing.
+need() {
+  local t
+  for t in "$@"; do
+    if ! command -v "$t" >/dev/null 2>&1 && [ ! -x "$t" ]; then
+      if [ "${CI:-}" = true ]; then echo "FAIL: $t is missing in CI" >&2; exit 1; fi
+      echo "skip: $t not installed" >&2
+      exit 77
+    fi
+  done
+}
+
+random_file() {  # random_file PATH BYTES
+  head -c "$2" /dev/urandom > "$1"
+}
+
+same_file() {  # same_file A B WHAT
+  if cmp -s "$1" "$2"; then pass "$3"; else fail "$3: $1 and $2 differ"; fi
+}
+
+# expect_fail WHAT PATTERN CMD...: CMD must exit 1 with PATTERN in its stderr.
+expect_fail() {
+  local what=$1 pattern=$2; shift 2
+  local err="$WORK/stderr.$RANDOM" rc=0
+  "$@" >/dev/null 2>"$err" || rc=$?
+  if [ "$rc" -ne 1 ]; then fail "$what: exit $rc, expected 1 ($(tail -1 "$err"))"; return; fi
+  if ! grep -q -- "$pattern" "$err"; then fail "$what: stderr lacks '$pattern': $(tail -1 "$err")"; return; fi
+  if [ "$(wc -l < "$err")" -gt 3 ]; then fail "$what: error is not short: $(cat "$err")"; return; fi
+  pass "$what"
+}
+
+# start_nginx: sets NGINX_URL (http://127.0.0.1:PORT/) and NGINX_DIR.
+start_nginx() {
+  need /usr/sbin/nginx
+  NGINX_DIR="$WORK/nginx"
+  NGINX_URL=$("$ROOT/test/servers/nginx_fixture.sh" start "$NGINX_DIR") || { echo "FAIL: nginx did not start" >&2; exit 1; }
+  on_exit "\"$ROOT/test/servers/nginx_fixture.sh\" stop \"$NGINX_DIR\" >/dev/null 2>&1"
+}
+
+# start_py_server NAME SCRIPT ARGS...: runs a Python test server with
+# --port 0 --portfile, waits for the port, sets ${NAME}_PORT.
+start_py_server() {
+  local name=$1 script=$2; shift 2
+  local portfile="$WORK/$name.port"
+  setsid "$PY" "$ROOT/test/servers/$script" --port 0 --portfile "$portfile" "$@" \
+    >"$WORK/$name.log" 2>&1 &
+  local pid=$!
+  on_exit "kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null"
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [ -s "$portfile" ] && break
+    sleep 0.1
+  done
+  [ -s "$portfile" ] || { echo "FAIL: $script did not start: $(tail -3 "$WORK/$name.log")" >&2; exit 1; }
+  printf -v "${name}_PORT" '%s' "$(cat "$portfile")"
+}
