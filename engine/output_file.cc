@@ -76,6 +76,17 @@ Status OutputFile::write_at(std::span<const std::byte> bytes, std::uint64_t offs
   return {};
 }
 
+Status OutputFile::read_at(std::span<std::byte> out, std::uint64_t offset) const {
+  while (!out.empty()) {
+    const ssize_t n = ::pread(fd_.get(), out.data(), out.size(), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return make_error(Errc::kIo, "cannot read back " + temp_path_ + ": " + std::strerror(errno));
+    out = out.subspan(static_cast<std::size_t>(n));
+    offset += static_cast<std::uint64_t>(n);
+  }
+  return {};
+}
+
 Status OutputFile::commit() {
   if (::fsync(fd_.get()) != 0)
     return make_error(Errc::kIo, "cannot fsync " + temp_path_ + ": " + std::strerror(errno));

@@ -27,6 +27,7 @@ class OutputFile {
 
   int fd() const { return fd_.get(); }
   Status write_at(std::span<const std::byte> bytes, std::uint64_t offset) const;
+  Status read_at(std::span<std::byte> out, std::uint64_t offset) const;
   // fsync the file, rename it over the final path, fsync the directory.
   Status commit();
   const std::string& temp_path() const { return temp_path_; }

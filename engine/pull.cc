@@ -12,6 +12,7 @@
 #include "codec/piece_reader.h"
 #include "codec/piece_writer.h"
 #include "codec/png_decoder.h"
+#include "engine/ordered_hasher.h"
 #include "engine/output_file.h"
 #include "engine/piece_window.h"
 #include "engine/thread_pool.h"
@@ -135,49 +136,25 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
   const std::size_t slots = backend.synchronous()
       ? workers + 1 : static_cast<std::size_t>(std::max(1, ctx.options.parallel)) + workers;
   PieceWindow window(std::min(slots, std::max<std::size_t>(1, manifest.pieces.size())),
-                     png_capacity(manifest.width, manifest.height), pixel_cap);
+                     png_capacity(manifest.width, manifest.height), 0);
   FirstError failure(ctx.cancelled);
 
-  // Hashes the file in order as pieces land, reading back from the page cache.
-  std::mutex done_mutex;  // guards done
-  std::condition_variable done_changed;
-  std::vector<char> done(manifest.pieces.size(), 0);
-  codec::Sha256 file_hash;
-  std::thread hasher([&] {
-    if (v1) return;
-    std::vector<std::byte> buffer(std::size_t{4} << 20);
-    for (const codec::PieceEntry& piece : manifest.pieces) {
-      {
-        std::unique_lock lock(done_mutex);
-        done_changed.wait(lock, [&] { return done[piece.index] || ctx.cancelled.load(); });
-        if (!done[piece.index]) return;
-      }
-      for (std::uint64_t at = 0; at < piece.size;) {
-        const std::size_t n = std::min<std::uint64_t>(buffer.size(), piece.size - at);
-        const ssize_t got = ::pread(file->fd(), buffer.data(), n, static_cast<off_t>(piece.offset + at));
-        if (got <= 0) return failure.set(Error{Errc::kIo, "cannot read back " + file->temp_path()});
-        file_hash.update(std::span<const std::byte>(buffer.data(), static_cast<std::size_t>(got)));
-        at += static_cast<std::uint64_t>(got);
-      }
-    }
+  OrderedHasher hasher(manifest.pieces, [&](std::uint64_t offset, std::span<std::byte> bytes) {
+    return file->read_at(bytes, offset);
   });
-  auto mark_done = [&](std::uint64_t index) {
-    {
-      std::lock_guard lock(done_mutex);
-      done[index] = 1;
-    }
-    done_changed.notify_all();
-  };
+  // Pixel buffers are needed only while a worker decodes: one per worker, not per slot.
+  PieceWindow decoders(workers, 0, pixel_cap);
 
   // Decodes and writes one fetched piece on a worker; a corrupt body is
   // fetched again a bounded number of times (a flaky proxy), then fails.
   std::function<void(const codec::PieceEntry&, Slot&)> fetch;
   auto land = [&](const codec::PieceEntry& piece, Slot& slot, std::size_t bytes) {
     const std::span<const std::byte> png = slot.png().first(bytes);
+    Slot& decoder = decoders.acquire();
     Result<std::span<const std::byte>> payload = make_error(Errc::kCorrupt, "");
     if (v1) {
-      payload = codec::read_storagex_v1_piece(png, slot.pixels(), ctx.limits);
-    } else if (auto view = codec::read_piece(png, slot.pixels(), ctx.limits); !view) {
+      payload = codec::read_storagex_v1_piece(png, decoder.pixels(), ctx.limits);
+    } else if (auto view = codec::read_piece(png, decoder.pixels(), ctx.limits); !view) {
       payload = std::move(view).error();
     } else if (view->header.piece_index != piece.index || view->header.payload_crc32 != piece.crc32 ||
                (view->header.flags & codec::kFlagManifest)) {
@@ -188,6 +165,9 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
     if (payload && payload->size() != piece.size)
       payload = make_error(Errc::kCorrupt, "payload is " + std::to_string(payload->size()) +
                                                " bytes, the manifest says " + std::to_string(piece.size));
+    Status written = payload ? file->write_at(*payload, piece.offset) : Status{};
+    if (payload && written && !v1) written = hasher.landed(piece.index, *payload);
+    decoders.release(decoder);
     if (!payload && payload.error().code == Errc::kCorrupt && ++slot.attempts < kMaxCorruptRefetches &&
         !ctx.cancelled) {
       report(ctx.options.progress, [&](ProgressSink& p) { p.on_retry(piece.key, slot.attempts, payload.error().message); });
@@ -198,11 +178,10 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
                                                   "): " + payload.error().message});
       return window.release(slot);
     }
-    if (auto written = file->write_at(*payload, piece.offset); !written) {
+    if (!written) {
       failure.set(std::move(written).error());
       return window.release(slot);
     }
-    mark_done(piece.index);
     report(ctx.options.progress, [&](ProgressSink& p) { p.on_piece(piece.index, piece.size); });
     window.release(slot);
   };
@@ -230,12 +209,12 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
       fetch(piece, slot);
   }
   window.wait_idle();
-  done_changed.notify_all();
-  hasher.join();
   if (auto error = failure.take()) return std::move(*error);
   if (ctx.cancelled) return make_error(Errc::kCancelled, "pull cancelled");
   if (!v1) {
-    const std::string sha = codec::to_hex(file_hash.finish());
+    auto digest = hasher.finish();
+    if (!digest) return std::move(digest).error();
+    const std::string sha = codec::to_hex(*digest);
     if (sha != manifest.sha256)
       return make_error(Errc::kCorrupt, "whole-file SHA-256 mismatch: got " + sha + ", manifest says " +
                                             manifest.sha256);
