@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   push->add_option("--backend", options.backend,
                    "dir:PATH, file:///PATH or http(s)://HOST/PREFIX/ (default: the local store)");
   push->add_option("--piece-size", options.piece_bytes, "payload bytes per piece (8M, 512K, ...)")
-      ->transform(CLI::AsSizeValue(false))->check(CLI::Range(std::size_t{1}, std::size_t{255} << 20))
+      ->transform(CLI::AsSizeValue(false))->check(CLI::Range(std::size_t{1024}, std::size_t{255} << 20))
       ->capture_default_str();
   auto* width = push->add_option("--width", options.width, "piece image width in pixels")->check(CLI::Range(1u, 16384u));
   auto* height = push->add_option("--height", options.height, "piece image height in pixels")->check(CLI::Range(1u, 16384u));

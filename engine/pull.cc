@@ -20,7 +20,9 @@
 namespace sx::engine {
 namespace {
 
-constexpr int kMaxManifestLevels = 8;
+// Every index level holds at least two slices, so 32 levels exceed any
+// manifest the piece-count limit allows; more means a loop.
+constexpr int kMaxManifestLevels = 32;
 constexpr int kMaxCorruptRefetches = 3;
 
 // Room for a piece PNG as a host may hand it back: re-encoded with other

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -158,17 +159,19 @@ struct Uploader {
   // Stores a manifest (or index) document; returns the key of its root piece.
   // A document larger than one piece is sliced, and an index of the slices is
   // stored the same way, so neither file size nor piece count has a ceiling.
-  Result<std::string> store_document(const std::string& json, int depth = 0) {
-    if (depth > 8) return make_error(Errc::kLimit, "manifest too deep");
+  Result<std::string> store_document(const std::string& json, std::size_t previous_slices = SIZE_MAX) {
     const auto bytes = std::as_bytes(std::span<const char>(json.data(), json.size()));
     SpanSource source(bytes, geometry.capacity(), nullptr);
     auto slices = run(source, codec::kFlagManifest, false, {});
     if (!slices) return std::move(slices).error();
     if (slices->size() == 1) return std::move((*slices)[0].key);
+    if (slices->size() >= previous_slices)  // each level must shrink, or the tree never ends
+      return make_error(Errc::kInvalidArgument, "pieces of " + std::to_string(geometry.capacity()) +
+                                                    " bytes are too small to hold the manifest's keys");
     codec::ManifestIndex index;
     index.total_bytes = json.size();
     for (PieceRecord& slice : *slices) index.slices.push_back({std::move(slice.key), slice.size, slice.crc32});
-    return store_document(codec::to_json(index), depth + 1);
+    return store_document(codec::to_json(index), slices->size());
   }
 };
 
@@ -187,6 +190,9 @@ Result<std::string> push(Context& ctx, net::Backend& backend, const std::string&
                       : codec::geometry_for_piece_size(o.piece_bytes, ctx.limits);
   if (!geometry) return std::move(geometry).error();
   const std::size_t piece_bytes = (o.width || o.height) ? geometry->capacity() : o.piece_bytes;
+  if (piece_bytes < kMinPieceBytes)
+    return make_error(Errc::kInvalidArgument, "pieces must carry at least " + std::to_string(kMinPieceBytes) +
+                                                  " bytes (a manifest index must fit in one)");
   if (backend.max_object_bytes() && codec::max_png_bytes(*geometry) > backend.max_object_bytes())
     return make_error(Errc::kInvalidArgument,
                       "pieces of this size exceed what " + backend.describe() + " accepts");

@@ -9,6 +9,10 @@
 
 namespace sx::engine {
 
+// Smaller pieces could not hold enough manifest index entries for the index
+// tree to shrink level by level.
+inline constexpr std::size_t kMinPieceBytes = 1024;
+
 Result<std::string> push(Context& ctx, net::Backend& backend, const std::string& path,
                          const std::string& name);
 

@@ -41,7 +41,7 @@ key=$("$SX" push -q --width 600 --height 600 "$WORK/stdin.bin") && "$SX" pull -q
 
 # Thousands of pieces: the manifest spills over several manifest pieces.
 random_file "$WORK/many" 3000000
-key=$("$SX" push -q --piece-size 1000 "$WORK/many")
+key=$("$SX" push -q --piece-size 1K "$WORK/many")
 levels=$("$SX" info --json "$key" | sed 's/.*"manifest_levels":\([0-9]*\).*/\1/')
 [ "$levels" -ge 2 ] && pass "3000 pieces: manifest split over $levels levels" || fail "manifest not split ($levels)"
 "$SX" pull -q "$key" "$WORK/many.out" && same_file "$WORK/many" "$WORK/many.out" "3000-piece round trip"

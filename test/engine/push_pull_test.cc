@@ -1,0 +1,191 @@
+// Tests engine/push.cc and engine/pull.cc through fakes at the backend seam.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <random>
+
+#include "engine/pull.h"
+#include "engine/push.h"
+#include "engine/thread_pool.h"
+
+using namespace sx;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Objects in memory; keys are "mem:NAME". Synchronous like the local store.
+class MemoryBackend : public net::Backend {
+ public:
+  void put(const std::string& name, std::span<const std::byte> bytes, net::PutDone done) override {
+    std::lock_guard lock(mutex_);
+    objects_["mem:" + name].assign(bytes.begin(), bytes.end());
+    ++puts_;
+    done("mem:" + name);
+  }
+  void get(const std::string& key, std::span<std::byte> into, net::GetDone done) override {
+    std::vector<std::byte> bytes;
+    if (!lookup(key, bytes)) return done(make_error(Errc::kNotFound, key + " not found"));
+    if (bytes.size() > into.size()) return done(make_error(Errc::kLimit, "too large"));
+    std::memcpy(into.data(), bytes.data(), bytes.size());
+    done(bytes.size());
+  }
+  void get_whole(const std::string& key, std::size_t, net::WholeDone done) override {
+    std::vector<std::byte> bytes;
+    if (!lookup(key, bytes)) return done(make_error(Errc::kNotFound, key + " not found"));
+    done(std::move(bytes));
+  }
+  bool synchronous() const override { return true; }
+  std::string describe() const override { return "memory"; }
+
+  virtual bool lookup(const std::string& key, std::vector<std::byte>& out) {
+    std::lock_guard lock(mutex_);
+    auto it = objects_.find(key);
+    if (it == objects_.end()) return false;
+    out = it->second;
+    return true;
+  }
+  std::map<std::string, std::vector<std::byte>> objects_;
+  std::mutex mutex_;
+  int puts_ = 0;
+};
+
+// Flips a byte in the first `corrupt_first` data-piece reads of each key (or
+// in every read), as a flaky proxy would.
+class FlakyBackend : public MemoryBackend {
+ public:
+  bool lookup(const std::string& key, std::vector<std::byte>& out) override {
+    if (!MemoryBackend::lookup(key, out)) return false;
+    std::lock_guard lock(flaky_mutex_);
+    if (key == manifest_key) return true;
+    if (reads_[key]++ < corrupt_first) out[out.size() / 2] ^= std::byte{0x40};
+    return true;
+  }
+  std::string manifest_key;
+  int corrupt_first = 0;
+  std::mutex flaky_mutex_;
+  std::map<std::string, int> reads_;
+};
+
+struct Fixture {
+  Options options;
+  engine::ThreadPool pool{2};
+  std::atomic<bool> cancelled{false};
+  engine::Context ctx{options, pool, cancelled, codec::kDefaultLimits, codec::ManifestLimits{}, [] { return 0L; }};
+  fs::path dir = fs::temp_directory_path() / ("sxengine-test-" + std::to_string(::getpid()));
+
+  Fixture() {
+    fs::create_directories(dir);
+    options.piece_bytes = 10000;  // small pieces: many of them from small files
+  }
+  ~Fixture() { fs::remove_all(dir); }
+
+  std::string write_input(std::size_t size) {
+    std::mt19937 rng(static_cast<unsigned>(size));
+    std::string bytes(size, '\0');
+    for (char& c : bytes) c = static_cast<char>(rng());
+    std::ofstream(dir / "input.bin", std::ios::binary) << bytes;
+    return bytes;
+  }
+  std::string read(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture, "push then pull through a memory backend gives the same bytes") {
+  MemoryBackend backend;
+  const std::string bytes = write_input(123457);
+  auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
+  REQUIRE(key);
+  CHECK(backend.puts_ == 13 + 1);  // 13 data pieces and the manifest
+  auto path = engine::pull(ctx, backend, *key, (dir / "out.bin").string());
+  REQUIRE(path);
+  CHECK(read(*path) == bytes);
+  auto manifest = engine::fetch_manifest(ctx, backend, *key);
+  REQUIRE(manifest);
+  CHECK(manifest->manifest.name == "input.bin");
+  CHECK(manifest->manifest.pieces.size() == 13);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a corrupted body is fetched again, and the pull still succeeds") {
+  FlakyBackend backend;
+  const std::string bytes = write_input(50000);
+  auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
+  REQUIRE(key);
+  backend.manifest_key = *key;
+  backend.corrupt_first = 1;
+  auto path = engine::pull(ctx, backend, *key, (dir / "out.bin").string());
+  REQUIRE(path);
+  CHECK(read(*path) == bytes);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a piece corrupted every time fails the pull naming it, leaving nothing") {
+  FlakyBackend backend;
+  write_input(50000);
+  auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
+  REQUIRE(key);
+  backend.manifest_key = *key;
+  backend.corrupt_first = 1000;
+  auto path = engine::pull(ctx, backend, *key, (dir / "out.bin").string());
+  REQUIRE_FALSE(path);
+  CHECK(path.error().code == Errc::kCorrupt);
+  CHECK(path.error().message.find("piece ") == 0);
+  CHECK_FALSE(fs::exists(dir / "out.bin"));
+  for (const auto& entry : fs::directory_iterator(dir))
+    CHECK(entry.path().filename().string().find("sxpart") == std::string::npos);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a piece swapped for another is detected") {
+  MemoryBackend backend;
+  write_input(30000);
+  auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
+  REQUIRE(key);
+  auto manifest = engine::fetch_manifest(ctx, backend, *key);
+  REQUIRE(manifest);
+  const auto& pieces = manifest->manifest.pieces;
+  backend.objects_[pieces[0].key] = backend.objects_[pieces[1].key];
+  auto path = engine::pull(ctx, backend, *key, (dir / "out.bin").string());
+  REQUIRE_FALSE(path);
+  CHECK(path.error().message.find("different piece") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(Fixture, "a missing piece fails with kNotFound naming it") {
+  MemoryBackend backend;
+  write_input(30000);
+  auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
+  REQUIRE(key);
+  auto manifest = engine::fetch_manifest(ctx, backend, *key);
+  backend.objects_.erase(manifest->manifest.pieces[2].key);
+  auto path = engine::pull(ctx, backend, *key, (dir / "out.bin").string());
+  REQUIRE_FALSE(path);
+  CHECK(path.error().code == Errc::kNotFound);
+  CHECK(path.error().message.find("piece 2") == 0);
+}
+
+TEST_CASE_FIXTURE(Fixture, "thousands of pieces spill the manifest over an index tree") {
+  MemoryBackend backend;
+  options.piece_bytes = 1024;
+  const std::string bytes = write_input(2048000);
+  auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
+  if (!key) MESSAGE(key.error().message);
+  REQUIRE(key);
+  auto manifest = engine::fetch_manifest(ctx, backend, *key);
+  REQUIRE(manifest);
+  CHECK(manifest->levels >= 3);
+  CHECK(manifest->manifest.pieces.size() == 2000);
+  options.piece_bytes = 1023;
+  auto refused = engine::push(ctx, backend, (dir / "input.bin").string(), "");
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == Errc::kInvalidArgument);
+  auto path = engine::pull(ctx, backend, *key, (dir / "out.bin").string());
+  REQUIRE(path);
+  CHECK(read(*path) == bytes);
+}
