@@ -46,9 +46,9 @@ class InterruptWatcher {
 int fail(sx::cli::ProgressPrinter* printer, const sx::Error& error) {
   if (printer) printer->close_line();
   if (g_interrupted)
-    fmt::print(stderr, "sxengine: interrupted: {}\n", error.message);
+    fmt::print(stderr, "sxengine: interrupted: {}\n", sx::cli::printable(error.message));
   else
-    fmt::print(stderr, "sxengine: error: {}\n", error.message);
+    fmt::print(stderr, "sxengine: error: {}\n", sx::cli::printable(error.message));
   return 1;
 }
 
@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
     if (json)
       fmt::print("{{\"event\":\"written\",\"path\":\"{}\"}}\n", json_escape(*result));
     else if (!quiet)
-      fmt::print(stderr, "sxengine: wrote {}\n", *result);
+      fmt::print(stderr, "sxengine: wrote {}\n", sx::cli::printable(*result));
     return 0;
   }
   auto result = storage.info(key);
@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
   } else {
     fmt::print("name:       {}\nsize:       {} bytes\nsha256:     {}\npieces:     {} of up to {} bytes ({}x{} px)\n"
                "format:     {}\nmanifest:   {} level{}\n",
-               json_escape(i.name), i.size, i.sha256.empty() ? "(none: storagex v1)" : i.sha256, i.pieces,
+               sx::cli::printable(i.name), i.size, i.sha256.empty() ? "(none: storagex v1)" : i.sha256, i.pieces,
                i.piece_bytes, i.width, i.height, i.format, i.manifest_levels, i.manifest_levels == 1 ? "" : "s");
   }
   return 0;

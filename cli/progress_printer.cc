@@ -25,6 +25,16 @@ std::string json_string(std::string_view text) {
 
 }  // namespace
 
+std::string printable(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) out += fmt::format("\\x{:02x}", u);
+    else out += c;
+  }
+  return out;
+}
+
 ProgressMode choose_progress_mode(bool quiet, bool json) {
   if (json) return ProgressMode::kJson;
   if (quiet) return ProgressMode::kQuiet;
@@ -61,7 +71,7 @@ void ProgressPrinter::on_retry(std::string_view url, int attempt, std::string_vi
     fmt::print(stdout, "{{\"event\":\"retry\",\"url\":{},\"attempt\":{},\"reason\":{}}}\n",
                json_string(url), attempt, json_string(reason));
   } else if (mode_ == ProgressMode::kLog) {
-    fmt::print(stderr, "sxengine: retry {} of {}: {}\n", attempt, url, reason);
+    fmt::print(stderr, "sxengine: retry {} of {}: {}\n", attempt, printable(url), printable(reason));
   }
 }
 

@@ -16,6 +16,10 @@ enum class ProgressMode { kQuiet, kTerminal, kLog, kJson };
 
 ProgressMode choose_progress_mode(bool quiet, bool json);
 
+// Text from servers and manifests made safe for a terminal line: control
+// characters (newlines, ESC) become \xNN escapes.
+std::string printable(std::string_view text);
+
 class ProgressPrinter final : public ProgressSink {
  public:
   explicit ProgressPrinter(ProgressMode mode) : mode_(mode) {}

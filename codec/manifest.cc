@@ -157,6 +157,9 @@ Result<Manifest> parse_manifest(std::string_view json, const ManifestLimits& lim
       !read_field(object, "piece_size", manifest.piece_size) ||
       !read_field(object, "width", width) || !read_field(object, "height", height))
     return corrupt("a required field is missing or has the wrong type");
+  std::string_view checksum_kind;
+  if (!read_field(object, "checksum", checksum_kind) || checksum_kind != "crc32")
+    return corrupt("unsupported piece checksum algorithm (expected \"crc32\")");
   if (sha256.size() != 64 || sha256.find_first_not_of("0123456789abcdef") != sha256.npos)
     return corrupt("sha256 is not 64 lowercase hex digits");
   if (width == 0 || height == 0 || width > UINT32_MAX || height > UINT32_MAX ||

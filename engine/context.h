@@ -26,7 +26,10 @@ struct Context {
   std::atomic<bool>& cancelled;
   codec::DecodeLimits limits;
   codec::ManifestLimits manifest_limits;
-  std::function<long()> retries;  // retries so far (network backends)
+  std::function<long()> retries;  // request retries so far (network backends)
+  std::atomic<long> refetches{0};  // pieces fetched again after a corrupt body
+
+  long all_retries() const { return retries() + refetches.load(); }
 };
 
 // The first failure of a set of concurrent pieces; later ones are dropped

@@ -41,6 +41,11 @@ Result<OutputFile> OutputFile::create(const std::string& final_path, std::uint64
   }
   const std::filesystem::path target(final_path);
   const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    return make_error(Errc::kNotFound, std::filesystem::exists(dir, ec)
+                                           ? dir.string() + " is not a directory"
+                                           : "output directory " + dir.string() + " does not exist");
   std::random_device random;
   const std::string temp = (dir / ("." + target.filename().string() + ".sxpart-" +
                                    std::to_string(::getpid()) + "-" + std::to_string(random())))

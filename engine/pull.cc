@@ -25,11 +25,12 @@ namespace {
 constexpr int kMaxManifestLevels = 32;
 constexpr int kMaxCorruptRefetches = 3;
 
-// Room for a piece PNG as a host may hand it back: re-encoded with other
-// filters and compression it can be a little larger than what we wrote.
+// Room for a piece PNG as a host may hand it back: re-encoded losslessly it
+// may have gained an alpha channel or 16-bit samples (up to 8/3 of the RGB8
+// bytes when incompressible). Only the bytes a server sends are touched.
 std::size_t png_capacity(std::uint32_t width, std::uint32_t height) {
   const std::size_t pixels = codec::pixel_bytes(width, height);
-  return codec::max_png_bytes(codec::Geometry{width, height}) + pixels / 64 + (64 << 10);
+  return codec::max_png_bytes(codec::Geometry{width, height}) + pixels * 2 + (64 << 10);
 }
 
 Result<std::vector<std::byte>> fetch_whole(net::Backend& backend, const std::string& key,
@@ -75,8 +76,19 @@ Result<Payload> fetch_document_piece(Context& ctx, net::Backend& backend, const 
 
 }  // namespace
 
+// A manifest piece whose body arrived corrupted is fetched again, as data pieces are.
+Result<Payload> fetch_document_piece_again(Context& ctx, net::Backend& backend, const std::string& key) {
+  for (int attempt = 1;; ++attempt) {
+    auto piece = fetch_document_piece(ctx, backend, key);
+    if (piece || piece.error().code != Errc::kCorrupt || attempt >= kMaxCorruptRefetches || ctx.cancelled)
+      return piece;
+    ++ctx.refetches;
+    report(ctx.options.progress, [&](ProgressSink& p) { p.on_retry(key, attempt, piece.error().message); });
+  }
+}
+
 Result<FetchedManifest> fetch_manifest(Context& ctx, net::Backend& backend, const std::string& key) {
-  auto root = fetch_document_piece(ctx, backend, key);
+  auto root = fetch_document_piece_again(ctx, backend, key);
   if (!root) {
     Error e = std::move(root).error();
     e.message = "manifest " + key + ": " + e.message;
@@ -104,7 +116,7 @@ Result<FetchedManifest> fetch_manifest(Context& ctx, net::Backend& backend, cons
     joined.reserve(index->total_bytes);
     for (const codec::ManifestSlice& slice : index->slices) {
       if (ctx.cancelled) return make_error(Errc::kCancelled, "pull cancelled");
-      auto part = fetch_document_piece(ctx, backend, slice.key);
+      auto part = fetch_document_piece_again(ctx, backend, slice.key);
       if (!part) return std::move(part).error();
       const auto part_bytes = std::as_bytes(std::span<const char>(part->text.data(), part->text.size()));
       if (part->storagex_v1 || part->text.size() != slice.size || codec::crc32(part_bytes) != slice.crc32)
@@ -172,6 +184,7 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
     decoders.release(decoder);
     if (!payload && payload.error().code == Errc::kCorrupt && ++slot.attempts < kMaxCorruptRefetches &&
         !ctx.cancelled) {
+      ++ctx.refetches;
       report(ctx.options.progress, [&](ProgressSink& p) { p.on_retry(piece.key, slot.attempts, payload.error().message); });
       return fetch(piece, slot);
     }
@@ -223,7 +236,7 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
   }
   if (auto committed = file->commit(); !committed) return std::move(committed).error();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  report(ctx.options.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.retries()); });
+  report(ctx.options.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.all_retries()); });
   return final_path;
 }
 

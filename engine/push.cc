@@ -185,17 +185,28 @@ std::string default_name(const std::string& path) {
 Result<std::string> push(Context& ctx, net::Backend& backend, const std::string& path,
                          const std::string& name) {
   const Options& o = ctx.options;
-  auto geometry = (o.width || o.height)
-                      ? codec::geometry_for_dimensions(o.width, o.height, ctx.limits)
-                      : codec::geometry_for_piece_size(o.piece_bytes, ctx.limits);
+  // Pieces fit what the backend accepts (an image host's size and dimension limits).
+  const net::ObjectLimits accepts = backend.limits();
+  codec::DecodeLimits shape = ctx.limits;
+  if (accepts.max_width) shape.max_width = std::min(shape.max_width, accepts.max_width);
+  if (accepts.max_height) shape.max_height = std::min(shape.max_height, accepts.max_height);
+  const bool explicit_size = o.width || o.height;
+  std::size_t piece_bytes = o.piece_bytes;
+  auto geometry = explicit_size ? codec::geometry_for_dimensions(o.width, o.height, shape)
+                                : codec::geometry_for_piece_size(piece_bytes, shape);
+  while (geometry && !explicit_size && accepts.max_bytes &&
+         codec::max_png_bytes(*geometry) > accepts.max_bytes && piece_bytes > kMinPieceBytes) {
+    piece_bytes = std::max(kMinPieceBytes, piece_bytes / 8 * 7);
+    geometry = codec::geometry_for_piece_size(piece_bytes, shape);
+  }
   if (!geometry) return std::move(geometry).error();
-  const std::size_t piece_bytes = (o.width || o.height) ? geometry->capacity() : o.piece_bytes;
+  if (explicit_size) piece_bytes = geometry->capacity();
+  if (accepts.max_bytes && codec::max_png_bytes(*geometry) > accepts.max_bytes)
+    return make_error(Errc::kInvalidArgument, "pieces of this size exceed the " + std::to_string(accepts.max_bytes) +
+                                                  " bytes " + backend.describe() + " accepts");
   if (piece_bytes < kMinPieceBytes)
     return make_error(Errc::kInvalidArgument, "pieces must carry at least " + std::to_string(kMinPieceBytes) +
                                                   " bytes (a manifest index must fit in one)");
-  if (backend.max_object_bytes() && codec::max_png_bytes(*geometry) > backend.max_object_bytes())
-    return make_error(Errc::kInvalidArgument,
-                      "pieces of this size exceed what " + backend.describe() + " accepts");
 
   const auto started = std::chrono::steady_clock::now();
   std::optional<MappedFile> map;
@@ -234,7 +245,7 @@ Result<std::string> push(Context& ctx, net::Backend& backend, const std::string&
   auto key = uploader.store_document(codec::to_json(manifest));
   if (!key) return std::move(key).error();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  report(o.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.retries()); });
+  report(o.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.all_retries()); });
   return key;
 }
 

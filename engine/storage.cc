@@ -35,6 +35,10 @@ struct Storage::Impl {
     return *loop;
   }
 
+  net::BackendOptions backend_options() const {
+    return net::BackendOptions{options.endpoint, options.acl, options.s3_sign_payload};
+  }
+
   engine::Context context() {
     return engine::Context{options, pool, cancelled, codec::kDefaultLimits, codec::ManifestLimits{},
                            [this] { return loop ? loop->retries() : 0L; }};
@@ -46,7 +50,7 @@ Storage::~Storage() = default;
 
 Result<std::string> Storage::upload(const std::string& path, const std::string& name) {
   impl_->cancelled = false;
-  auto backend = net::open_backend(impl_->options.backend, [this]() -> net::EventLoop& { return impl_->event_loop(); });
+  auto backend = net::open_backend(impl_->options.backend, impl_->backend_options(), [this]() -> net::EventLoop& { return impl_->event_loop(); });
   if (!backend) return std::move(backend).error();
   auto ctx = impl_->context();
   return engine::push(ctx, **backend, path, name);
@@ -54,14 +58,14 @@ Result<std::string> Storage::upload(const std::string& path, const std::string& 
 
 Result<std::string> Storage::download(const std::string& key, const std::string& out) {
   impl_->cancelled = false;
-  auto backend = net::backend_for_key(key, [this]() -> net::EventLoop& { return impl_->event_loop(); });
+  auto backend = net::backend_for_key(key, impl_->backend_options(), [this]() -> net::EventLoop& { return impl_->event_loop(); });
   if (!backend) return std::move(backend).error();
   auto ctx = impl_->context();
   return engine::pull(ctx, **backend, key, out);
 }
 
 Result<FileInfo> Storage::info(const std::string& key) {
-  auto backend = net::backend_for_key(key, [this]() -> net::EventLoop& { return impl_->event_loop(); });
+  auto backend = net::backend_for_key(key, impl_->backend_options(), [this]() -> net::EventLoop& { return impl_->event_loop(); });
   if (!backend) return std::move(backend).error();
   auto ctx = impl_->context();
   auto fetched = engine::fetch_manifest(ctx, **backend, key);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -20,6 +21,19 @@ using PutDone = std::function<void(Result<std::string>)>;  // the key (a URL)
 using GetDone = std::function<void(Result<std::size_t>)>;  // bytes written to `into`
 using WholeDone = std::function<void(Result<std::vector<std::byte>>)>;
 
+struct ObjectLimits {
+  std::size_t max_bytes = 0;  // 0: no limit
+  std::uint32_t max_width = 0;
+  std::uint32_t max_height = 0;
+};
+
+// Settings backends take from the command line.
+struct BackendOptions {
+  std::string endpoint;       // S3 endpoint URL (else AWS_ENDPOINT_URL)
+  std::string acl;            // S3 canned ACL for pushed objects ("public-read")
+  bool sign_payload = false;  // S3: sign the body's SHA-256 instead of UNSIGNED-PAYLOAD
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -33,19 +47,21 @@ class Backend {
   // True when put/get run inline on the caller's thread (the local store):
   // then more requests in flight than workers buy nothing.
   virtual bool synchronous() const = 0;
-  // Largest object the backend accepts (0: no limit known).
-  virtual std::size_t max_object_bytes() const { return 0; }
+  // What the backend accepts; push sizes pieces to fit.
+  virtual ObjectLimits limits() const { return {}; }
   virtual std::string describe() const = 0;
 };
 
 // Opens the backend a push stores into: "" (the default local store),
-// "dir:PATH", "file:///PATH", "http(s)://HOST/PREFIX/". `loop` is asked for
-// only by backends that need the network.
-Result<std::unique_ptr<Backend>> open_backend(std::string_view uri,
+// "dir:PATH", "file:///PATH", "http(s)://HOST/PREFIX/", "s3://BUCKET/PREFIX",
+// "host:NAME", "host:{…}", "sxcu:PATH". `loop` is asked for only by backends
+// that need the network.
+Result<std::unique_ptr<Backend>> open_backend(std::string_view uri, const BackendOptions& options,
                                               const std::function<EventLoop&()>& loop);
 
-// The backend that can GET `key` with no configuration: file:// or http(s)://.
-Result<std::unique_ptr<Backend>> backend_for_key(std::string_view key,
+// The backend that can GET `key` with no configuration: file:// or http(s)://
+// (signed when it is on the configured S3 endpoint and credentials exist).
+Result<std::unique_ptr<Backend>> backend_for_key(std::string_view key, const BackendOptions& options,
                                                  const std::function<EventLoop&()>& loop);
 
 }  // namespace sx::net

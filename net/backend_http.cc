@@ -17,8 +17,9 @@ class HttpBackend final : public Backend {
     request.url = prefix_ + name;
     request.body = bytes;
     request.headers.push_back("Content-Type: image/png");
+    std::string url = request.url;  // copied before `request` is moved from
     loop_.submit(std::move(request),
-                 [url = request.url, done = std::move(done)](Result<Response> r) {
+                 [url = std::move(url), done = std::move(done)](Result<Response> r) {
                    if (!r) return done(std::move(r).error());
                    done(url);
                  });

@@ -354,18 +354,18 @@ struct EventLoop::Impl {
       complete(t, std::move(response));
       return;
     }
-    Errc errc = t.overflow ? Errc::kLimit : classify_transfer(code, status);
+    std::string_view error_body = t.text;
+    if (!t.request.response_buffer.empty())
+      error_body = std::string_view(reinterpret_cast<const char*>(t.request.response_buffer.data()),
+                                    std::min<std::size_t>(t.received, 4096));
+    Errc errc = t.overflow ? Errc::kLimit : classify_transfer(code, status, s3_error_code(error_body));
     std::string message;
     if (t.overflow) {
       message = "response larger than a piece can be, refused";
     } else if (code != CURLE_OK) {
       message = t.errbuf[0] ? t.errbuf : curl_easy_strerror(code);
     } else {
-      std::string_view body = t.text;
-      if (!t.request.response_buffer.empty())
-        body = std::string_view(reinterpret_cast<const char*>(t.request.response_buffer.data()),
-                                std::min<std::size_t>(t.received, 4096));
-      message = "HTTP " + std::to_string(status) + describe_error_body(body);
+      message = "HTTP " + std::to_string(status) + describe_error_body(error_body);
     }
     curl_off_t retry_after_s = 0;
     curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &retry_after_s);
@@ -387,6 +387,12 @@ struct EventLoop::Impl {
         if (ec || !transfers.count(raw)) return;
         attempt(*raw);
       });
+      return;
+    }
+    if (t.request.return_http_errors && code == CURLE_OK && !t.overflow) {
+      Response response{status, t.received, std::string(error_body), t.retries};
+      response.error_class = errc;
+      complete(t, std::move(response));
       return;
     }
     if (!decision.why_not.empty()) message += "; " + decision.why_not;

@@ -39,6 +39,10 @@ struct Request {
   std::string aws_sigv4;  // CURLOPT_AWS_SIGV4 provider string; empty: unsigned
   std::string userpwd;    // "key:secret" for SigV4; never logged
   Idempotency idempotency = Idempotency::kIdempotent;
+  // When set, a final HTTP error (retries spent or not retriable) completes
+  // with its Response (status, error body in `text`) so the backend can word
+  // the message; transport failures still complete with an Error.
+  bool return_http_errors = false;
 };
 
 struct Response {
@@ -46,6 +50,7 @@ struct Response {
   std::size_t body_bytes = 0;  // written to response_buffer
   std::string text;            // small bodies when no buffer is given, and error bodies
   int retries = 0;
+  Errc error_class = Errc::kIo;  // for a returned HTTP error: what the policy made of it
 };
 
 // Runs once per request on the loop thread; must return quickly (hand heavy

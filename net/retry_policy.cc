@@ -6,7 +6,10 @@
 
 namespace sx::net {
 
-Errc classify_transfer(int curl_code, long http_status) {
+Errc classify_transfer(int curl_code, long http_status, std::string_view s3_code) {
+  if (s3_code == "RequestTimeout" || s3_code == "SlowDown" || s3_code == "InternalError" ||
+      s3_code == "ServiceUnavailable")
+    return Errc::kTransient;
   switch (static_cast<CURLcode>(curl_code)) {
     case CURLE_OK:
       break;

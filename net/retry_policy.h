@@ -9,6 +9,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 
 #include "sx/error.h"
 
@@ -25,7 +26,9 @@ struct RetryOptions {
 
 // Maps a finished transfer to an error class. `curl_code` is a CURLcode
 // (0 = OK); `http_status` 0 when no response arrived.
-Errc classify_transfer(int curl_code, long http_status);
+// `s3_code` is the Code of an S3 XML error body, if any: S3 answers some
+// retriable conditions (RequestTimeout) with 400.
+Errc classify_transfer(int curl_code, long http_status, std::string_view s3_code = {});
 
 enum class Idempotency {
   kIdempotent,     // PUT/GET/DELETE: same request, same outcome

@@ -30,6 +30,9 @@ struct Options {
   int stall_timeout_s = 30;    // abort a transfer slower than 1 KiB/s this long
   int connect_timeout_s = 10;
   bool insecure = false;       // skip TLS verification (never the default)
+  std::string endpoint;        // S3 endpoint URL (else AWS_ENDPOINT_URL; "" = AWS)
+  std::string acl;             // S3 canned ACL for pushed objects, e.g. "public-read"
+  bool s3_sign_payload = false;  // S3: sign each body's SHA-256 (costs ~1 core at 1.5 GB/s)
   bool force = false;          // pull may replace an existing file
   ProgressSink* progress = nullptr;  // not owned; may be null
 };

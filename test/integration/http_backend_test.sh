@@ -49,7 +49,8 @@ roundtrip $((64 << 20)) big1 "64 MiB, --parallel 1" --parallel 1
 random_file "$WORK/report.bin" 700000
 key=$("$SX" push -q --piece-size 256K --backend "${NGINX_URL}shared/" "$WORK/report.bin")
 mkdir -p "$WORK/elsewhere" "$WORK/emptyhome"
-if (cd "$WORK/elsewhere" && env -i PATH=/usr/bin:/bin HOME="$WORK/emptyhome" "$SX" pull -q "$key"); then
+sx_abs=$(readlink -f "$SX")
+if (cd "$WORK/elsewhere" && env -i PATH=/usr/bin:/bin HOME="$WORK/emptyhome" "$sx_abs" pull -q "$key"); then
   same_file "$WORK/report.bin" "$WORK/elsewhere/report.bin" "pull from another dir with no configuration"
 else
   fail "pull from another dir with no configuration"

@@ -1,0 +1,197 @@
+#include "net/host_profile.h"
+
+#include <simdjson.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace sx::net {
+namespace {
+
+Error bad_profile(std::string_view name, std::string_view why) {
+  return Error{Errc::kInvalidArgument, "image host profile \"" + std::string(name) + "\": " + std::string(why)};
+}
+
+Result<simdjson::dom::object> parse_object(simdjson::dom::parser& parser, std::string_view json,
+                                           std::string_view name) {
+  if (json.size() > (1 << 20)) return bad_profile(name, "larger than 1 MiB");
+  simdjson::dom::object object;
+  if (parser.parse(json.data(), json.size()).get(object)) return bad_profile(name, "not a JSON object");
+  return object;
+}
+
+// {"k": "v", …} into pairs; non-string values are refused.
+Status read_pairs(simdjson::dom::object object, std::string_view field, std::string_view name,
+                  std::vector<std::pair<std::string, std::string>>& out) {
+  simdjson::dom::element element;
+  if (object[field].get(element)) return {};
+  simdjson::dom::object pairs;
+  if (element.get(pairs)) return bad_profile(name, std::string(field) + " must be an object");
+  for (auto [key, value] : pairs) {
+    std::string_view text;
+    if (value.get(text)) return bad_profile(name, std::string(field) + " values must be strings");
+    out.emplace_back(std::string(key), std::string(text));
+  }
+  return {};
+}
+
+// "data.files[0].url" → "/data/files/0/url"
+std::string dotted_to_pointer(std::string_view path) {
+  if (path.substr(0, 2) == "$.") path.remove_prefix(2);
+  std::string pointer;
+  std::string part;
+  auto flush = [&] {
+    if (!part.empty()) pointer += "/" + part, part.clear();
+  };
+  for (const char c : path) {
+    if (c == '.' || c == '[' || c == ']') flush();
+    else part.push_back(c);
+  }
+  flush();
+  return pointer;
+}
+
+std::string env_or_empty(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+}  // namespace
+
+Result<HostProfile> parse_host_profile(std::string_view json, std::string_view name) {
+  simdjson::dom::parser parser;
+  auto object = parse_object(parser, json, name);
+  if (!object) return std::move(object).error();
+  HostProfile profile;
+  profile.name = std::string(name);
+  std::string_view text;
+  if ((*object)["url"].get(text)) return bad_profile(name, "\"url\" is missing");
+  profile.request_url = std::string(text);
+  if (!(*object)["field"].get(text)) profile.file_field = std::string(text);
+  if (!(*object)["response_url"].get(text)) profile.url_pointer = std::string(text);
+  if (!(*object)["response_pattern"].get(text)) profile.url_pattern = std::string(text);
+  std::uint64_t number = 0;
+  if (!(*object)["max_bytes"].get(number)) profile.max_bytes = number;
+  if (!(*object)["max_width"].get(number)) profile.max_width = static_cast<std::uint32_t>(std::min<std::uint64_t>(number, UINT32_MAX));
+  if (!(*object)["max_height"].get(number)) profile.max_height = static_cast<std::uint32_t>(std::min<std::uint64_t>(number, UINT32_MAX));
+  if (auto ok = read_pairs(*object, "fields", name, profile.fields); !ok) return std::move(ok).error();
+  if (auto ok = read_pairs(*object, "headers", name, profile.headers); !ok) return std::move(ok).error();
+  if (profile.url_pointer.empty() && profile.url_pattern.empty())
+    return bad_profile(name, "give \"response_url\" (a JSON pointer) or \"response_pattern\"");
+  if (profile.request_url.rfind("http://", 0) != 0 && profile.request_url.rfind("https://", 0) != 0)
+    return bad_profile(name, "\"url\" must be http(s)");
+  return profile;
+}
+
+Result<HostProfile> parse_sxcu(std::string_view json, std::string_view name) {
+  simdjson::dom::parser parser;
+  auto object = parse_object(parser, json, name);
+  if (!object) return std::move(object).error();
+  HostProfile profile;
+  profile.name = std::string(name);
+  std::string_view text;
+  if ((*object)["RequestURL"].get(text)) return bad_profile(name, "RequestURL is missing");
+  profile.request_url = std::string(text);
+  if (!(*object)["RequestMethod"].get(text) && text != "POST")
+    return bad_profile(name, "only POST uploaders are supported");
+  if (!(*object)["Body"].get(text) && text != "MultipartFormData")
+    return bad_profile(name, "only MultipartFormData bodies are supported");
+  if (!(*object)["FileFormName"].get(text)) profile.file_field = std::string(text);
+  if (auto ok = read_pairs(*object, "Arguments", name, profile.fields); !ok) return std::move(ok).error();
+  if (auto ok = read_pairs(*object, "Headers", name, profile.headers); !ok) return std::move(ok).error();
+  std::string_view url = "{response}";
+  if ((*object)["URL"].get(url)) url = "{response}";
+  const std::string u(url);
+  std::smatch m;
+  static const std::regex kJson(R"(^(?:\$json:([^$]+)\$|\{json:([^}]+)\})$)");
+  static const std::regex kRegex(R"(^(?:\$regex:(.+)\$|\{regex:(.+)\})$)");
+  if (std::regex_match(u, m, kJson)) {
+    profile.url_pointer = dotted_to_pointer(m[1].matched ? m[1].str() : m[2].str());
+  } else if (std::regex_match(u, m, kRegex)) {
+    profile.url_pattern = m[1].matched ? m[1].str() : m[2].str();
+  } else if (u == "{response}" || u == "$response$") {
+    profile.url_pattern = R"(\S+)";
+  } else {
+    return bad_profile(name, "URL \"" + u.substr(0, 80) + "\" is not a form sxengine understands "
+                             "($json:…$, {json:…}, $regex:…$, {regex:…}, {response})");
+  }
+  if (profile.request_url.rfind("http://", 0) != 0 && profile.request_url.rfind("https://", 0) != 0)
+    return bad_profile(name, "RequestURL must be http(s)");
+  return profile;
+}
+
+Result<HostProfile> load_host_profile(std::string_view backend_uri) {
+  auto read_file = [](const std::filesystem::path& path) -> Result<std::string> {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) > (1 << 20))
+      return make_error(Errc::kNotFound, "cannot read image host profile " + path.string());
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  if (backend_uri.substr(0, 5) == "sxcu:") {
+    const std::filesystem::path path(std::string(backend_uri.substr(5)));
+    auto text = read_file(path);
+    if (!text) return std::move(text).error();
+    return parse_sxcu(*text, path.stem().string());
+  }
+  std::string_view rest = backend_uri.substr(5);  // after "host:"
+  if (!rest.empty() && rest.front() == '{') return parse_host_profile(rest, "inline");
+  std::string config = env_or_empty("XDG_CONFIG_HOME");
+  if (config.empty()) config = env_or_empty("HOME") + "/.config";
+  const std::filesystem::path path = std::filesystem::path(config) / "sxengine" / "hosts.json";
+  auto text = read_file(path);
+  if (!text) return std::move(text).error();
+  simdjson::dom::parser parser;
+  simdjson::dom::object hosts;
+  if (parser.parse(*text).get(hosts)) return make_error(Errc::kInvalidArgument, path.string() + " is not a JSON object");
+  simdjson::dom::element entry;
+  if (hosts[rest].get(entry))
+    return make_error(Errc::kNotFound, "no image host \"" + std::string(rest) + "\" in " + path.string());
+  return parse_host_profile(simdjson::minify(entry), rest);
+}
+
+Result<std::string> expand_env(std::string_view value) {
+  std::string out;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] == '$' && i + 1 < value.size() && value[i + 1] == '{') {
+      const auto end = value.find('}', i + 2);
+      if (end == std::string_view::npos) return make_error(Errc::kInvalidArgument, "unterminated ${ in a profile value");
+      const std::string name(value.substr(i + 2, end - i - 2));
+      const char* env = std::getenv(name.c_str());
+      if (!env) return make_error(Errc::kInvalidArgument, "environment variable " + name + " (used by the image host profile) is not set");
+      out += env;
+      i = end;
+    } else {
+      out.push_back(value[i]);
+    }
+  }
+  return out;
+}
+
+Result<std::string> extract_image_url(const HostProfile& profile, std::string_view answer) {
+  std::string url;
+  if (!profile.url_pointer.empty()) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    std::string_view text;
+    if (parser.parse(answer.data(), answer.size()).get(doc) || doc.at_pointer(profile.url_pointer).get(text))
+      return make_error(Errc::kCorrupt, "image host answer has no string at " + profile.url_pointer);
+    url = std::string(text);
+  } else {
+    std::smatch m;
+    const std::string body(answer.substr(0, 64 << 10));
+    if (!std::regex_search(body, m, std::regex(profile.url_pattern)))
+      return make_error(Errc::kCorrupt, "image host answer does not match the profile's pattern");
+    url = m.size() > 1 && m[1].matched ? m[1].str() : m[0].str();
+  }
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+    return make_error(Errc::kCorrupt, "image host answered a URL that is not http(s)");
+  return url;
+}
+
+}  // namespace sx::net
