@@ -11,7 +11,8 @@ struct BenchOptions {
   std::size_t file_bytes = std::size_t{256} << 20;
   int parallel = 16;
   int rounds = 5;
-  std::string server;  // transfer: empty = start a private nginx
+  std::string server;    // transfer: http(s)://… or s3://BUCKET/PREFIX; empty = a private nginx
+  std::string endpoint;  // S3 endpoint (else AWS_ENDPOINT_URL)
   bool json = false;
 };
 

@@ -78,35 +78,50 @@ double run_multi(std::size_t pieces, int parallel, Setup setup) {
 
 }  // namespace
 
-double raw_put(const std::string& prefix, std::span<const std::byte> data, std::size_t piece_bytes, int parallel) {
+void apply_target(CURL* e, const RawTarget& target, curl_slist* headers) {
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+  if (target.sigv4.empty()) return;
+  curl_easy_setopt(e, CURLOPT_AWS_SIGV4, target.sigv4.c_str());
+  curl_easy_setopt(e, CURLOPT_USERPWD, target.userpwd.c_str());
+  curl_easy_setopt(e, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
+}
+
+curl_slist* target_headers(const RawTarget& target) {
+  if (target.sigv4.empty()) return curl_slist_append(nullptr, "Expect:");
+  return curl_slist_append(nullptr, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+}
+
+double raw_put(const RawTarget& target, std::span<const std::byte> data, std::size_t piece_bytes, int parallel) {
   const std::size_t pieces = (data.size() + piece_bytes - 1) / piece_bytes;
   std::vector<Body> bodies(pieces);
   std::vector<std::string> urls(pieces);
-  curl_slist* headers = curl_slist_append(nullptr, "Expect:");
+  curl_slist* headers = target_headers(target);
   const double s = run_multi(pieces, parallel, [&](CURL* e, std::size_t i) {
     bodies[i].data = data.subspan(i * piece_bytes, std::min(piece_bytes, data.size() - i * piece_bytes));
-    urls[i] = fmt::format("{}raw/{}", prefix, i);
+    urls[i] = fmt::format("{}raw/{}", target.prefix, i);
+    apply_target(e, target, headers);
     curl_easy_setopt(e, CURLOPT_URL, urls[i].c_str());
     curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(e, CURLOPT_READFUNCTION, &read_body);
     curl_easy_setopt(e, CURLOPT_READDATA, &bodies[i]);
     curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(bodies[i].data.size()));
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &discard);
   });
   curl_slist_free_all(headers);
   return s;
 }
 
-double raw_get(const std::string& prefix, std::size_t total_bytes, std::size_t piece_bytes, int parallel,
+double raw_get(const RawTarget& target, std::size_t total_bytes, std::size_t piece_bytes, int parallel,
                const std::string& out_path) {
+  curl_slist* headers = target_headers(target);
   const std::size_t pieces = (total_bytes + piece_bytes - 1) / piece_bytes;
   std::vector<std::string> urls(pieces);
   std::vector<FileSink> sinks(pieces);
   const int fd = out_path.empty() ? -1 : ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   double seconds = run_multi(pieces, parallel, [&](CURL* e, std::size_t i) {
-    urls[i] = fmt::format("{}raw/{}", prefix, i);
+    urls[i] = fmt::format("{}raw/{}", target.prefix, i);
     curl_easy_setopt(e, CURLOPT_URL, urls[i].c_str());
+    apply_target(e, target, headers);
     if (fd < 0) {
       curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &discard);
     } else {
@@ -122,6 +137,7 @@ double raw_get(const std::string& prefix, std::size_t total_bytes, std::size_t p
     if (seconds >= 0) seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ::unlink(out_path.c_str());
   }
+  curl_slist_free_all(headers);
   return seconds;
 }
 

@@ -8,13 +8,21 @@
 
 namespace sx::bench {
 
-// PUTs `data` cut into `piece_bytes` objects under `prefix`, `parallel` at a
-// time; returns seconds, or a negative number on failure.
-double raw_put(const std::string& prefix, std::span<const std::byte> data, std::size_t piece_bytes, int parallel);
+// Where raw objects go: `prefix` + "raw/N", signed with SigV4 when `sigv4`
+// is set (S3: the same signing sxengine's S3 backend uses).
+struct RawTarget {
+  std::string prefix;  // URL ending in '/'
+  std::string sigv4;   // CURLOPT_AWS_SIGV4 provider, or empty
+  std::string userpwd;
+};
+
+// PUTs `data` cut into `piece_bytes` objects, `parallel` at a time; returns
+// seconds, or a negative number on failure.
+double raw_put(const RawTarget& target, std::span<const std::byte> data, std::size_t piece_bytes, int parallel);
 // GETs them back; seconds or negative. With `out_path` each body is written
 // at its offset into that file, fsynced at the end (what pull does with the
 // bytes); without, bodies are discarded (the network alone).
-double raw_get(const std::string& prefix, std::size_t total_bytes, std::size_t piece_bytes, int parallel,
+double raw_get(const RawTarget& target, std::size_t total_bytes, std::size_t piece_bytes, int parallel,
                const std::string& out_path = {});
 
 }  // namespace sx::bench

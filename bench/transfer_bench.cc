@@ -16,6 +16,7 @@
 #include "bench/bench.h"
 #include "bench/nginx_server.h"
 #include "bench/raw_curl.h"
+#include "net/s3_config.h"
 #include "sx/storage.h"
 
 namespace sx::bench {
@@ -45,7 +46,25 @@ bool same_bytes(const std::string& path, const std::vector<std::byte>& data) {
 int run_transfer_bench(const BenchOptions& options) {
   std::optional<NginxServer> nginx;
   std::string server = options.server;
-  if (server.empty()) {
+  RawTarget raw;
+  std::string backend;  // what sxengine pushes to
+  const std::string run = fmt::format("sxbench-{}/", ::getpid());
+  if (server.rfind("s3://", 0) == 0) {
+    auto location = net::parse_s3_uri(server);
+    if (!location) {
+      fmt::print(stderr, "sxengine: error: {}\n", location.error().message);
+      return 2;
+    }
+    const net::S3Config config = net::load_s3_config(options.endpoint);
+    if (!config.credentials) {
+      fmt::print(stderr, "sxengine: error: no S3 credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)\n");
+      return 1;
+    }
+    raw.prefix = config.object_url(location->first, location->second + run);
+    raw.sigv4 = config.sigv4_provider();
+    raw.userpwd = config.credentials->access_key + ":" + config.credentials->secret_key;
+    backend = "s3://" + location->first + "/" + location->second + run + "sx/";
+  } else if (server.empty()) {
     auto started = NginxServer::start();
     if (!started) {
       fmt::print(stderr, "sxengine: error: {}\n", started.error().message);
@@ -54,8 +73,11 @@ int run_transfer_bench(const BenchOptions& options) {
     nginx.emplace(std::move(*started));
     server = nginx->url();
   }
-  if (server.back() != '/') server.push_back('/');
-  const std::string prefix = fmt::format("{}sxbench-{}/", server, ::getpid());
+  if (raw.prefix.empty()) {
+    if (server.back() != '/') server.push_back('/');
+    raw.prefix = server + run;
+    backend = raw.prefix + "sx/";
+  }
 
   char templ[] = "/tmp/sxbench-data.XXXXXX";
   if (!::mkdtemp(templ)) return 1;
@@ -72,7 +94,8 @@ int run_transfer_bench(const BenchOptions& options) {
   }
 
   Options o;
-  o.backend = prefix + "sx/";
+  o.backend = backend;
+  o.endpoint = options.endpoint;
   o.piece_bytes = options.piece_bytes;
   o.parallel = options.parallel;
   o.force = true;
@@ -82,10 +105,10 @@ int run_transfer_bench(const BenchOptions& options) {
   bool ok = true;
   std::string failure;
   for (int round = 0; round < options.rounds && ok; ++round) {
-    const double put = raw_put(prefix, data, options.piece_bytes, options.parallel);
-    const double get = raw_get(prefix, data.size(), options.piece_bytes, options.parallel);
+    const double put = raw_put(raw, data, options.piece_bytes, options.parallel);
+    const double get = raw_get(raw, data.size(), options.piece_bytes, options.parallel);
     const double get_file =
-        raw_get(prefix, data.size(), options.piece_bytes, options.parallel, (dir / "raw.bin").string());
+        raw_get(raw, data.size(), options.piece_bytes, options.parallel, (dir / "raw.bin").string());
     Result<std::string> key = make_error(Errc::kIo, "");
     const double push = seconds_of([&] { key = storage.upload((dir / "input.bin").string()); });
     Result<std::string> pulled = make_error(Errc::kIo, "");

@@ -72,6 +72,7 @@ void add_transfer_options(CLI::App* cmd, sx::Options& o) {
       ->check(CLI::Range(1, 3600))->capture_default_str();
   cmd->add_option("--connect-timeout", o.connect_timeout_s, "seconds")->check(CLI::Range(1, 600))->capture_default_str();
   cmd->add_flag("--insecure", o.insecure, "do NOT verify TLS certificates (unsafe)");
+  cmd->add_option("--endpoint", o.endpoint, "S3 endpoint URL (default: AWS_ENDPOINT_URL, else AWS)");
 }
 
 }  // namespace
@@ -89,7 +90,8 @@ int main(int argc, char** argv) {
   CLI::App* push = app.add_subcommand("push", "store a file; prints its download key");
   push->add_option("FILE", path, "file to push, - for stdin")->required();
   push->add_option("--backend", options.backend,
-                   "dir:PATH, file:///PATH or http(s)://HOST/PREFIX/ (default: the local store)");
+                   "dir:PATH, file:///PATH, http(s)://HOST/PREFIX/, s3://BUCKET/PREFIX, host:NAME, "
+                   "host:{JSON}, sxcu:PATH (default: the local store)");
   push->add_option("--piece-size", options.piece_bytes, "payload bytes per piece (8M, 512K, ...)")
       ->transform(CLI::AsSizeValue(false))->check(CLI::Range(std::size_t{1024}, std::size_t{255} << 20))
       ->capture_default_str();
@@ -100,6 +102,11 @@ int main(int argc, char** argv) {
   push->add_option("--name", name, "file name stored in the manifest (default: FILE's)");
   push->add_option("--level", options.deflate_level, "0 stored (fastest) or deflate level 1..12")
       ->check(CLI::Range(0, 12))->capture_default_str();
+  push->add_option("--acl", options.acl, "S3 canned ACL for every object (public-read: keys pull without credentials)")
+      ->check(CLI::IsMember({"private", "public-read", "authenticated-read", "bucket-owner-read",
+                             "bucket-owner-full-control"}));
+  push->add_flag("--s3-sign-payload", options.s3_sign_payload,
+                 "S3: sign each body's SHA-256 instead of UNSIGNED-PAYLOAD");
   add_transfer_options(push, options);
   push->add_flag("-q,--quiet", quiet, "no progress output");
   push->add_flag("--json", json, "NDJSON events on stdout; the last one carries the key");
@@ -126,8 +133,9 @@ int main(int argc, char** argv) {
   bench_codec->add_option("--rounds", bench_options.rounds, "best of N")->check(CLI::Range(1, 1000))->capture_default_str();
   bench_codec->add_flag("--json", bench_options.json, "one JSON object");
   CLI::App* bench_transfer = bench->add_subcommand("transfer", "push/pull vs raw libcurl PUT/GET");
-  bench_transfer->add_option("--server", bench_options.server,
-                             "http(s)://HOST/PREFIX/ to use (default: start a private nginx)");
+  bench_transfer->add_option("--backend,--server", bench_options.server,
+                             "http(s)://HOST/PREFIX/ or s3://BUCKET/PREFIX (default: start a private nginx)");
+  bench_transfer->add_option("--endpoint", bench_options.endpoint, "S3 endpoint URL (default: AWS_ENDPOINT_URL)");
   bench_transfer->add_option("--size", bench_options.file_bytes, "bytes to move")
       ->transform(CLI::AsSizeValue(false))->capture_default_str();
   bench_transfer->add_option("--piece-size", bench_options.piece_bytes, "payload bytes per piece")

@@ -47,9 +47,10 @@ Result<OutputFile> OutputFile::create(const std::string& final_path, std::uint64
                                            ? dir.string() + " is not a directory"
                                            : "output directory " + dir.string() + " does not exist");
   std::random_device random;
-  const std::string temp = (dir / ("." + target.filename().string() + ".sxpart-" +
-                                   std::to_string(::getpid()) + "-" + std::to_string(random())))
-                               .string();
+  std::string temp_name = ".";  // built in steps: GCC 12 warns falsely on "." + std::string
+  temp_name += target.filename().string();
+  temp_name += ".sxpart-" + std::to_string(::getpid()) + "-" + std::to_string(random());
+  const std::string temp = (dir / temp_name).string();
   UniqueFd fd(::open(temp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd) return make_error(Errc::kIo, "cannot create " + temp + ": " + std::strerror(errno));
   OutputFile file(std::move(fd), temp, final_path);

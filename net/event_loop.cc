@@ -276,7 +276,13 @@ struct EventLoop::Impl {
     }
     curl_slist* headers = nullptr;
     for (const std::string& h : r.headers) headers = curl_slist_append(headers, h.c_str());
-    headers = curl_slist_append(headers, "Expect:");  // no 100-continue stall
+    if (r.aws_sigv4.empty()) {
+      headers = curl_slist_append(headers, "Expect:");  // no 100-continue stall
+    } else {
+      // libcurl 7.88's SigV4 signs an "Expect:" removal as an empty header the
+      // server never sees (SignatureDoesNotMatch): keep the header, never wait.
+      curl_easy_setopt(e, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
+    }
     t.headers.reset(headers);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     if (!r.aws_sigv4.empty()) {
