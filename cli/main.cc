@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <map>
 #include <csignal>
 #include <thread>
 
@@ -100,6 +101,15 @@ int main(int argc, char** argv) {
   width->needs(height);
   height->needs(width);
   push->add_option("--name", name, "file name stored in the manifest (default: FILE's)");
+  push->add_flag("--no-encrypt", [&options](std::int64_t) { options.encrypt = false; },
+                 "store public, unencrypted pieces (as storagex did)");
+  push->add_option("--passphrase", options.passphrase,
+                   "derive the key from a passphrase with Argon2id (also SXENGINE_PASSPHRASE)")
+      ->envname("SXENGINE_PASSPHRASE");
+  push->add_option("--compress", options.compress, "zstd before encryption: auto (when a sample shrinks), none, zstd")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, sx::Options::Compress>{
+          {"auto", sx::Options::Compress::kAuto}, {"none", sx::Options::Compress::kNone},
+          {"zstd", sx::Options::Compress::kZstd}}));
   push->add_option("--level", options.deflate_level, "0 stored (fastest) or deflate level 1..12")
       ->check(CLI::Range(0, 12))->capture_default_str();
   push->add_option("--acl", options.acl, "S3 canned ACL for every object (public-read: keys pull without credentials)")
@@ -115,6 +125,8 @@ int main(int argc, char** argv) {
   pull->add_option("KEY", key, "download key (file:// or http(s):// URL)")->required();
   pull->add_option("OUT", out, "output file or directory (default: the stored name, here)");
   pull->add_flag("-f,--force", options.force, "replace an existing output file");
+  pull->add_option("--passphrase", options.passphrase, "passphrase of a #s= key (also SXENGINE_PASSPHRASE)")
+      ->envname("SXENGINE_PASSPHRASE");
   add_transfer_options(pull, options);
   pull->add_flag("-q,--quiet", quiet, "no progress output");
   pull->add_flag("--json", json, "NDJSON events on stdout");
@@ -122,6 +134,8 @@ int main(int argc, char** argv) {
   CLI::App* info = app.add_subcommand("info", "show what a download key holds");
   info->add_option("KEY", key, "download key")->required();
   info->add_flag("--json", json, "one JSON object");
+  info->add_option("--passphrase", options.passphrase, "passphrase of a #s= key (also SXENGINE_PASSPHRASE)")
+      ->envname("SXENGINE_PASSPHRASE");
   add_transfer_options(info, options);
 
   sx::bench::BenchOptions bench_options;
@@ -183,14 +197,15 @@ int main(int argc, char** argv) {
   const sx::FileInfo& i = *result;
   if (json) {
     fmt::print("{{\"name\":\"{}\",\"size\":{},\"sha256\":\"{}\",\"pieces\":{},\"piece_size\":{},"
-               "\"width\":{},\"height\":{},\"format\":\"{}\",\"manifest_levels\":{}}}\n",
+               "\"width\":{},\"height\":{},\"format\":\"{}\",\"manifest_levels\":{},\"encryption\":\"{}\"}}\n",
                json_escape(i.name), i.size, i.sha256, i.pieces, i.piece_bytes, i.width, i.height,
-               i.format, i.manifest_levels);
+               i.format, i.manifest_levels, i.encryption);
   } else {
     fmt::print("name:       {}\nsize:       {} bytes\nsha256:     {}\npieces:     {} of up to {} bytes ({}x{} px)\n"
-               "format:     {}\nmanifest:   {} level{}\n",
+               "format:     {}\nmanifest:   {} level{}\nencryption: {}\n",
                sx::cli::printable(i.name), i.size, i.sha256.empty() ? "(none: storagex v1)" : i.sha256, i.pieces,
-               i.piece_bytes, i.width, i.height, i.format, i.manifest_levels, i.manifest_levels == 1 ? "" : "s");
+               i.piece_bytes, i.width, i.height, i.format, i.manifest_levels, i.manifest_levels == 1 ? "" : "s",
+               i.encryption == "none" ? "none (public pieces)" : i.encryption);
   }
   return 0;
 }

@@ -95,7 +95,7 @@ std::string to_json(const Manifest& manifest) {
   fmt::format_to(it, R"(,"size":{},"sha256":"{}","piece_size":{},"width":{},"height":{},)",
                  manifest.size, manifest.sha256, manifest.piece_size, manifest.width,
                  manifest.height);
-  fmt::format_to(it, R"("checksum":"crc32","pieces":[)");
+  fmt::format_to(it, R"("encryption":"{}","checksum":"crc32","pieces":[)", manifest.encryption);
   for (std::size_t i = 0; i < manifest.pieces.size(); ++i) {
     const PieceEntry& piece = manifest.pieces[i];
     fmt::format_to(it, R"({}{{"index":{},"key":)", i == 0 ? "" : ",", piece.index);
@@ -165,6 +165,11 @@ Result<Manifest> parse_manifest(std::string_view json, const ManifestLimits& lim
   if (width == 0 || height == 0 || width > UINT32_MAX || height > UINT32_MAX ||
       manifest.piece_size == 0)
     return corrupt("bad piece geometry");
+  std::string_view encryption = "none";
+  if (object["encryption"].get(encryption) && object["encryption"].error() != simdjson::NO_SUCH_FIELD)
+    return corrupt("encryption is not a string");
+  if (encryption != "none" && encryption != "aes-256-gcm") return corrupt("unsupported encryption");
+  manifest.encryption = std::string(encryption);
   manifest.name = std::string(name);
   manifest.sha256 = std::string(sha256);
   manifest.width = static_cast<std::uint32_t>(width);

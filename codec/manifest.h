@@ -32,6 +32,9 @@ struct Manifest {
   std::uint64_t piece_size = 0;
   std::uint32_t width = 0;
   std::uint32_t height = 0;
+  // "aes-256-gcm": every data piece must be encrypted (a plaintext piece
+  // could be forged to match a CRC-32); "none".
+  std::string encryption = "none";
   std::vector<PieceEntry> pieces;  // sorted by index, offsets contiguous
 };
 

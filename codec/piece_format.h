@@ -20,10 +20,10 @@ inline constexpr std::size_t kBytesPerPixel = 3;  // 8-bit truecolor (RGB8)
 enum PieceFlags : std::uint8_t {
   kFlagManifest = 0x01,    // payload is manifest JSON (or a slice of it)
   kFlagReserved = 0x02,    // reserved
-  kFlagCompressed = 0x04,  // reserved: zstd-compressed payload
-  kFlagEncrypted = 0x08,   // reserved: AEAD-encrypted payload
+  kFlagCompressed = 0x04,  // payload is zstd-compressed (before encryption)
+  kFlagEncrypted = 0x08,   // payload is AES-256-GCM ciphertext ‖ tag
 };
-inline constexpr std::uint8_t kKnownFlags = kFlagManifest;
+inline constexpr std::uint8_t kKnownFlags = kFlagManifest | kFlagCompressed | kFlagEncrypted;
 
 struct PieceHeader {
   std::uint8_t flags = 0;

@@ -12,8 +12,10 @@
 #include "codec/piece_reader.h"
 #include "codec/piece_writer.h"
 #include "codec/png_decoder.h"
+#include "codec/compression.h"
 #include "engine/ordered_hasher.h"
 #include "engine/output_file.h"
+#include "engine/payload_transform.h"
 #include "engine/piece_window.h"
 #include "engine/thread_pool.h"
 
@@ -44,10 +46,13 @@ Result<std::vector<std::byte>> fetch_whole(net::Backend& backend, const std::str
 struct Payload {
   std::string text;
   bool storagex_v1 = false;
+  bool encrypted = false;
+  std::uint32_t stored_crc32 = 0;  // of the stored (compressed, encrypted) payload
 };
 
 // Fetches one manifest-bearing piece whose size is not known in advance.
-Result<Payload> fetch_document_piece(Context& ctx, net::Backend& backend, const std::string& key) {
+Result<Payload> fetch_document_piece(Context& ctx, net::Backend& backend, const std::string& key,
+                                     PayloadTransform& transform) {
   const std::size_t cap = png_capacity(ctx.limits.max_width, 1) + ctx.limits.max_pixel_bytes;
   auto png = fetch_whole(backend, key, cap);
   if (!png) return std::move(png).error();
@@ -64,7 +69,26 @@ Result<Payload> fetch_document_piece(Context& ctx, net::Backend& backend, const 
     if (!piece) return std::move(piece).error();
     if (!(piece->header.flags & codec::kFlagManifest))
       return make_error(Errc::kInvalidArgument, "this key is a data piece, not a download key");
-    payload.text.assign(reinterpret_cast<const char*>(piece->payload.data()), piece->payload.size());
+    const std::span<std::byte> stored = pixel_span.subspan(codec::kHeaderBytes, piece->payload.size());
+    std::size_t plain_bytes = stored.size();
+    if (piece->header.flags & codec::kFlagCompressed) {
+      // The frame sits behind the AEAD: its size is read after decryption.
+      plain_bytes = 0;
+    }
+    auto plain = transform.open({1, piece->header.piece_index}, stored,
+                                piece->header.flags & ~codec::kFlagCompressed, plain_bytes);
+    if (!plain) return std::move(plain).error();
+    if (piece->header.flags & codec::kFlagCompressed) {
+      auto size = codec::Compressor::frame_size(*plain, ctx.limits.max_pixel_bytes);
+      if (!size) return std::move(size).error();
+      std::vector<std::byte> packed(plain->begin(), plain->end());
+      auto unpacked = transform.open({1, piece->header.piece_index}, packed, codec::kFlagCompressed, *size);
+      if (!unpacked) return std::move(unpacked).error();
+      plain = *unpacked;
+    }
+    payload.text.assign(reinterpret_cast<const char*>(plain->data()), plain->size());
+    payload.encrypted = piece->header.flags & codec::kFlagEncrypted;
+    payload.stored_crc32 = piece->header.payload_crc32;
   } else {
     auto v1 = codec::read_storagex_v1_piece(bytes, pixel_span, ctx.limits);
     if (!v1) return std::move(v1).error();
@@ -77,9 +101,10 @@ Result<Payload> fetch_document_piece(Context& ctx, net::Backend& backend, const 
 }  // namespace
 
 // A manifest piece whose body arrived corrupted is fetched again, as data pieces are.
-Result<Payload> fetch_document_piece_again(Context& ctx, net::Backend& backend, const std::string& key) {
+Result<Payload> fetch_document_piece_again(Context& ctx, net::Backend& backend, const std::string& key,
+                                           PayloadTransform& transform) {
   for (int attempt = 1;; ++attempt) {
-    auto piece = fetch_document_piece(ctx, backend, key);
+    auto piece = fetch_document_piece(ctx, backend, key, transform);
     if (piece || piece.error().code != Errc::kCorrupt || attempt >= kMaxCorruptRefetches || ctx.cancelled)
       return piece;
     ++ctx.refetches;
@@ -87,13 +112,19 @@ Result<Payload> fetch_document_piece_again(Context& ctx, net::Backend& backend, 
   }
 }
 
-Result<FetchedManifest> fetch_manifest(Context& ctx, net::Backend& backend, const std::string& key) {
-  auto root = fetch_document_piece_again(ctx, backend, key);
+Result<FetchedManifest> fetch_manifest(Context& ctx, net::Backend& backend, const std::string& key,
+                                       const std::optional<codec::ContentKey>& content_key) {
+  PayloadTransform transform(content_key, 0);
+  auto root = fetch_document_piece_again(ctx, backend, key, transform);
   if (!root) {
     Error e = std::move(root).error();
     e.message = "manifest " + key + ": " + e.message;
     return e;
   }
+  // A key that carries a content key promises an encrypted file: a plaintext
+  // manifest in its place is a forgery.
+  if (content_key && !root->encrypted)
+    return make_error(Errc::kCorrupt, "the key is for an encrypted file but the manifest is not encrypted");
   std::string text = std::move(root->text);
   for (int level = 1; level <= kMaxManifestLevels; ++level) {
     auto kind = codec::document_kind(text);
@@ -108,6 +139,8 @@ Result<FetchedManifest> fetch_manifest(Context& ctx, net::Backend& backend, cons
     if (*kind == codec::DocumentKind::kManifest) {
       auto manifest = codec::parse_manifest(text, ctx.manifest_limits);
       if (!manifest) return std::move(manifest).error();
+      if ((manifest->encryption != "none") != root->encrypted)
+        return make_error(Errc::kCorrupt, "the manifest's encryption field does not match its piece");
       return FetchedManifest{std::move(*manifest), level};
     }
     auto index = codec::parse_index(text, ctx.manifest_limits);
@@ -116,10 +149,11 @@ Result<FetchedManifest> fetch_manifest(Context& ctx, net::Backend& backend, cons
     joined.reserve(index->total_bytes);
     for (const codec::ManifestSlice& slice : index->slices) {
       if (ctx.cancelled) return make_error(Errc::kCancelled, "pull cancelled");
-      auto part = fetch_document_piece_again(ctx, backend, slice.key);
+      auto part = fetch_document_piece_again(ctx, backend, slice.key, transform);
       if (!part) return std::move(part).error();
-      const auto part_bytes = std::as_bytes(std::span<const char>(part->text.data(), part->text.size()));
-      if (part->storagex_v1 || part->text.size() != slice.size || codec::crc32(part_bytes) != slice.crc32)
+      if (part->encrypted != root->encrypted)
+        return make_error(Errc::kCorrupt, "manifest slice " + slice.key + " is not encrypted like its root");
+      if (part->storagex_v1 || part->text.size() != slice.size || part->stored_crc32 != slice.crc32)
         return make_error(Errc::kCorrupt, "manifest slice " + slice.key + " does not match its index");
       joined += part->text;
     }
@@ -130,9 +164,9 @@ Result<FetchedManifest> fetch_manifest(Context& ctx, net::Backend& backend, cons
 }
 
 Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string& key,
-                         const std::string& out) {
+                         const std::optional<codec::ContentKey>& content_key, const std::string& out) {
   const auto started = std::chrono::steady_clock::now();
-  auto fetched = fetch_manifest(ctx, backend, key);
+  auto fetched = fetch_manifest(ctx, backend, key, content_key);
   if (!fetched) return std::move(fetched).error();
   const codec::Manifest& manifest = fetched->manifest;
   const bool v1 = manifest.version == 1;
@@ -158,29 +192,37 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
   });
   // Pixel buffers are needed only while a worker decodes: one per worker, not per slot.
   PieceWindow decoders(workers, 0, pixel_cap);
+  TransformPool transforms(workers, content_key, manifest.piece_size);
+  const bool encrypted = manifest.encryption != "none";
 
   // Decodes and writes one fetched piece on a worker; a corrupt body is
   // fetched again a bounded number of times (a flaky proxy), then fails.
   std::function<void(const codec::PieceEntry&, Slot&)> fetch;
+  // Decodes, checks and opens one piece; the result points into `decoder`'s
+  // pixels or `transform`'s buffers.
+  auto open_piece = [&](const codec::PieceEntry& piece, std::span<const std::byte> png, Slot& decoder,
+                        PayloadTransform& transform) -> Result<std::span<const std::byte>> {
+    if (v1) return codec::read_storagex_v1_piece(png, decoder.pixels(), ctx.limits);
+    auto view = codec::read_piece(png, decoder.pixels(), ctx.limits);
+    if (!view) return std::move(view).error();
+    if (view->header.piece_index != piece.index || view->header.payload_crc32 != piece.crc32 ||
+        (view->header.flags & codec::kFlagManifest))
+      return make_error(Errc::kCorrupt, "the image is a different piece (index or checksum differ)");
+    if (encrypted != bool(view->header.flags & codec::kFlagEncrypted))
+      return make_error(Errc::kCorrupt, "piece encryption does not match the manifest");
+    return transform.open({0, piece.index}, decoder.pixels().subspan(codec::kHeaderBytes, view->payload.size()),
+                          view->header.flags, piece.size);
+  };
   auto land = [&](const codec::PieceEntry& piece, Slot& slot, std::size_t bytes) {
-    const std::span<const std::byte> png = slot.png().first(bytes);
     Slot& decoder = decoders.acquire();
-    Result<std::span<const std::byte>> payload = make_error(Errc::kCorrupt, "");
-    if (v1) {
-      payload = codec::read_storagex_v1_piece(png, decoder.pixels(), ctx.limits);
-    } else if (auto view = codec::read_piece(png, decoder.pixels(), ctx.limits); !view) {
-      payload = std::move(view).error();
-    } else if (view->header.piece_index != piece.index || view->header.payload_crc32 != piece.crc32 ||
-               (view->header.flags & codec::kFlagManifest)) {
-      payload = make_error(Errc::kCorrupt, "the image is a different piece (index or checksum differ)");
-    } else {
-      payload = view->payload;
-    }
+    PayloadTransform& transform = transforms.acquire();
+    Result<std::span<const std::byte>> payload = open_piece(piece, slot.png().first(bytes), decoder, transform);
     if (payload && payload->size() != piece.size)
       payload = make_error(Errc::kCorrupt, "payload is " + std::to_string(payload->size()) +
                                                " bytes, the manifest says " + std::to_string(piece.size));
     Status written = payload ? file->write_at(*payload, piece.offset) : Status{};
     if (payload && written && !v1) written = hasher.landed(piece.index, *payload);
+    transforms.release(transform);
     decoders.release(decoder);
     if (!payload && payload.error().code == Errc::kCorrupt && ++slot.attempts < kMaxCorruptRefetches &&
         !ctx.cancelled) {

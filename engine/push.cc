@@ -11,7 +11,10 @@
 
 #include "codec/checksum.h"
 #include "codec/piece_writer.h"
+#include "codec/compression.h"
+#include "engine/download_key.h"
 #include "engine/mapped_file.h"
+#include "engine/payload_transform.h"
 #include "engine/piece_window.h"
 #include "engine/thread_pool.h"
 
@@ -85,6 +88,11 @@ struct Uploader {
   Context& ctx;
   net::Backend& backend;
   codec::Geometry geometry;
+  TransformPool& transforms;
+  Options::Compress compress_mode;
+  // Manifest pieces are numbered across every level of the manifest tree, so
+  // each (domain, index) names one piece: the nonce is never reused.
+  std::uint64_t next_manifest_index = 0;
 
   std::size_t window_slots() const {
     const std::size_t workers = static_cast<std::size_t>(ctx.pool.size());
@@ -95,7 +103,9 @@ struct Uploader {
   // Encodes and stores every payload `source` yields, `window` at a time.
   // `observe` sees each payload in order on this thread (the file hash).
   Result<std::vector<PieceRecord>> run(PayloadSource& source, std::uint8_t flags, bool progress,
-                                       const std::function<void(std::span<const std::byte>)>& observe) {
+                                       const std::function<void(std::span<const std::byte>)>& observe,
+                                       std::uint32_t domain = 0, std::uint64_t first_index = 0) {
+    bool compress = compress_mode == Options::Compress::kZstd;
     const std::size_t png_bytes = codec::max_png_bytes(geometry);
     PieceWindow window(window_slots(), png_bytes, source.needs_scratch() ? geometry.capacity() : 0);
     FirstError failure(ctx.cancelled);
@@ -112,19 +122,27 @@ struct Uploader {
       }
       const std::span<const std::byte> bytes = **payload;
       if (observe) observe(bytes);
+      if (index == 0 && compress_mode == Options::Compress::kAuto)
+        compress = domain != 0 || codec::worth_compressing(bytes.first(std::min<std::size_t>(bytes.size(), 256 << 10)));
       {
         std::lock_guard lock(records_mutex);
         records.push_back({{}, offset, bytes.size(), 0});
       }
-      ctx.pool.post([&, index, offset, bytes, slot_ptr = &slot] {
+      ctx.pool.post([&, index, offset, bytes, compress, slot_ptr = &slot] {
         Slot& s = *slot_ptr;
         if (ctx.cancelled) return window.release(s);
         codec::PieceHeader header;
         header.flags = flags;
-        header.piece_index = index;
-        Result<std::size_t> written = ctx.options.deflate_level > 0
-            ? codec::CompressingPieceWriter(ctx.options.deflate_level, geometry).write(header, bytes, s.png())
-            : codec::write_piece(header, bytes, geometry, s.png());
+        header.piece_index = first_index + index;
+        PayloadTransform& transform = transforms.acquire();
+        auto stored = transform.seal({domain, header.piece_index}, bytes, compress, header.flags);
+        Result<std::size_t> written = make_error(Errc::kIo, "");
+        if (!stored) written = std::move(stored).error();
+        else if (ctx.options.deflate_level > 0)
+          written = codec::CompressingPieceWriter(ctx.options.deflate_level, geometry).write(header, *stored, s.png());
+        else
+          written = codec::write_piece(header, *stored, geometry, s.png());
+        transforms.release(transform);
         if (!written) {
           failure.set(std::move(written).error());
           return window.release(s);
@@ -161,9 +179,11 @@ struct Uploader {
   // stored the same way, so neither file size nor piece count has a ceiling.
   Result<std::string> store_document(const std::string& json, std::size_t previous_slices = SIZE_MAX) {
     const auto bytes = std::as_bytes(std::span<const char>(json.data(), json.size()));
-    SpanSource source(bytes, geometry.capacity(), nullptr);
-    auto slices = run(source, codec::kFlagManifest, false, {});
+    SpanSource source(bytes, geometry.capacity() - kPayloadOverhead, nullptr);
+    const std::uint64_t first = next_manifest_index;
+    auto slices = run(source, codec::kFlagManifest, false, {}, 1, first);
     if (!slices) return std::move(slices).error();
+    next_manifest_index += slices->size();
     if (slices->size() == 1) return std::move((*slices)[0].key);
     if (slices->size() >= previous_slices)  // each level must shrink, or the tree never ends
       return make_error(Errc::kInvalidArgument, "pieces of " + std::to_string(geometry.capacity()) +
@@ -192,15 +212,20 @@ Result<std::string> push(Context& ctx, net::Backend& backend, const std::string&
   if (accepts.max_height) shape.max_height = std::min(shape.max_height, accepts.max_height);
   const bool explicit_size = o.width || o.height;
   std::size_t piece_bytes = o.piece_bytes;
+  // Stored payloads carry the AEAD tag on top of the piece's bytes.
   auto geometry = explicit_size ? codec::geometry_for_dimensions(o.width, o.height, shape)
-                                : codec::geometry_for_piece_size(piece_bytes, shape);
+                                : codec::geometry_for_piece_size(piece_bytes + kPayloadOverhead, shape);
   while (geometry && !explicit_size && accepts.max_bytes &&
          codec::max_png_bytes(*geometry) > accepts.max_bytes && piece_bytes > kMinPieceBytes) {
     piece_bytes = std::max(kMinPieceBytes, piece_bytes / 8 * 7);
-    geometry = codec::geometry_for_piece_size(piece_bytes, shape);
+    geometry = codec::geometry_for_piece_size(piece_bytes + kPayloadOverhead, shape);
   }
   if (!geometry) return std::move(geometry).error();
-  if (explicit_size) piece_bytes = geometry->capacity();
+  if (explicit_size) {
+    if (geometry->capacity() <= kPayloadOverhead)
+      return make_error(Errc::kInvalidArgument, "--width x --height is too small for a piece");
+    piece_bytes = geometry->capacity() - kPayloadOverhead;
+  }
   if (accepts.max_bytes && codec::max_png_bytes(*geometry) > accepts.max_bytes)
     return make_error(Errc::kInvalidArgument, "pieces of this size exceed the " + std::to_string(accepts.max_bytes) +
                                                   " bytes " + backend.describe() + " accepts");
@@ -225,7 +250,22 @@ Result<std::string> push(Context& ctx, net::Backend& backend, const std::string&
     p.on_start("push", total, (total + piece_bytes - 1) / piece_bytes);
   });
 
-  Uploader uploader{ctx, backend, *geometry};
+  // The content key: random, or derived from the passphrase with a random salt.
+  DownloadKey download;
+  std::optional<codec::ContentKey> content_key;
+  if (o.encrypt) {
+    if (o.passphrase.empty()) {
+      content_key = codec::random_key();
+      download.key = content_key;
+    } else {
+      download.salt = codec::random_salt();
+      auto derived = codec::derive_key(o.passphrase, *download.salt);
+      if (!derived) return std::move(derived).error();
+      content_key = *derived;
+    }
+  }
+  TransformPool transforms(static_cast<std::size_t>(ctx.pool.size()), content_key, piece_bytes);
+  Uploader uploader{ctx, backend, *geometry, transforms, o.compress};
   codec::Sha256 file_hash;
   auto records = uploader.run(*source, 0, true,
                               [&](std::span<const std::byte> bytes) { file_hash.update(bytes); });
@@ -237,6 +277,7 @@ Result<std::string> push(Context& ctx, net::Backend& backend, const std::string&
   manifest.piece_size = piece_bytes;
   manifest.width = geometry->width;
   manifest.height = geometry->height;
+  manifest.encryption = o.encrypt ? "aes-256-gcm" : "none";
   for (std::size_t i = 0; i < records->size(); ++i) {
     PieceRecord& r = (*records)[i];
     manifest.size += r.size;
@@ -244,9 +285,10 @@ Result<std::string> push(Context& ctx, net::Backend& backend, const std::string&
   }
   auto key = uploader.store_document(codec::to_json(manifest));
   if (!key) return std::move(key).error();
+  download.url = std::move(*key);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report(o.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.all_retries()); });
-  return key;
+  return format_download_key(download);
 }
 
 }  // namespace sx::engine

@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 
+#include "engine/download_key.h"
 #include "engine/pull.h"
 #include "engine/push.h"
 #include "engine/thread_pool.h"
@@ -56,19 +57,38 @@ Result<std::string> Storage::upload(const std::string& path, const std::string& 
   return engine::push(ctx, **backend, path, name);
 }
 
+// The URL part of a key (the fragment never leaves this process) and the
+// content key it carries or the passphrase derives.
+struct OpenedKey {
+  std::string url;
+  std::optional<codec::ContentKey> content_key;
+};
+
+static Result<OpenedKey> open_key(const std::string& text, const Options& options) {
+  auto key = engine::parse_download_key(text);
+  if (!key) return std::move(key).error();
+  auto content_key = engine::resolve_content_key(*key, options.passphrase);
+  if (!content_key) return std::move(content_key).error();
+  return OpenedKey{std::move(key->url), std::move(*content_key)};
+}
+
 Result<std::string> Storage::download(const std::string& key, const std::string& out) {
   impl_->cancelled = false;
-  auto backend = net::backend_for_key(key, impl_->backend_options(), [this]() -> net::EventLoop& { return impl_->event_loop(); });
+  auto opened = open_key(key, impl_->options);
+  if (!opened) return std::move(opened).error();
+  auto backend = net::backend_for_key(opened->url, impl_->backend_options(), [this]() -> net::EventLoop& { return impl_->event_loop(); });
   if (!backend) return std::move(backend).error();
   auto ctx = impl_->context();
-  return engine::pull(ctx, **backend, key, out);
+  return engine::pull(ctx, **backend, opened->url, opened->content_key, out);
 }
 
 Result<FileInfo> Storage::info(const std::string& key) {
-  auto backend = net::backend_for_key(key, impl_->backend_options(), [this]() -> net::EventLoop& { return impl_->event_loop(); });
+  auto opened = open_key(key, impl_->options);
+  if (!opened) return std::move(opened).error();
+  auto backend = net::backend_for_key(opened->url, impl_->backend_options(), [this]() -> net::EventLoop& { return impl_->event_loop(); });
   if (!backend) return std::move(backend).error();
   auto ctx = impl_->context();
-  auto fetched = engine::fetch_manifest(ctx, **backend, key);
+  auto fetched = engine::fetch_manifest(ctx, **backend, opened->url, opened->content_key);
   if (!fetched) return std::move(fetched).error();
   const codec::Manifest& m = fetched->manifest;
   FileInfo info;
@@ -81,6 +101,7 @@ Result<FileInfo> Storage::info(const std::string& key) {
   info.height = m.height;
   info.format = m.version == 1 ? "storagex v1" : "sxengine v2";
   info.manifest_levels = fetched->levels;
+  info.encryption = m.encryption;
   return info;
 }
 

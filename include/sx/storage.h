@@ -23,6 +23,7 @@ struct FileInfo {
   std::uint32_t height = 0;
   std::string format;  // "sxengine v2" or "storagex v1"
   int manifest_levels = 1;
+  std::string encryption = "none";  // "aes-256-gcm" or "none"
 };
 
 // Owns the worker pool and, when a network backend is used, the event loop.
@@ -35,7 +36,8 @@ class Storage {
   Storage& operator=(const Storage&) = delete;
 
   // Pushes a file ("-" reads stdin); `name` overrides the stored file name.
-  // Returns the download key.
+  // Returns the download key: the manifest URL, plus "#k=…" (the content
+  // key) or "#s=…" (the passphrase salt) when encrypted.
   Result<std::string> upload(const std::string& path, const std::string& name = {});
 
   // Pulls `key` to `out`: a file path, a directory (the stored name goes

@@ -82,6 +82,7 @@ struct Fixture {
   Fixture() {
     fs::create_directories(dir);
     options.piece_bytes = 10000;  // small pieces: many of them from small files
+    options.encrypt = false;      // keys are plain URLs here; encryption has its own cases
   }
   ~Fixture() { fs::remove_all(dir); }
 
@@ -106,10 +107,10 @@ TEST_CASE_FIXTURE(Fixture, "push then pull through a memory backend gives the sa
   auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
   REQUIRE(key);
   CHECK(backend.puts_ == 13 + 1);  // 13 data pieces and the manifest
-  auto path = engine::pull(ctx, backend, *key, (dir / "out.bin").string());
+  auto path = engine::pull(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
   REQUIRE(path);
   CHECK(read(*path) == bytes);
-  auto manifest = engine::fetch_manifest(ctx, backend, *key);
+  auto manifest = engine::fetch_manifest(ctx, backend, *key, std::nullopt);
   REQUIRE(manifest);
   CHECK(manifest->manifest.name == "input.bin");
   CHECK(manifest->manifest.pieces.size() == 13);
@@ -122,7 +123,7 @@ TEST_CASE_FIXTURE(Fixture, "a corrupted body is fetched again, and the pull stil
   REQUIRE(key);
   backend.manifest_key = *key;
   backend.corrupt_first = 1;
-  auto path = engine::pull(ctx, backend, *key, (dir / "out.bin").string());
+  auto path = engine::pull(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
   REQUIRE(path);
   CHECK(read(*path) == bytes);
 }
@@ -134,7 +135,7 @@ TEST_CASE_FIXTURE(Fixture, "a piece corrupted every time fails the pull naming i
   REQUIRE(key);
   backend.manifest_key = *key;
   backend.corrupt_first = 1000;
-  auto path = engine::pull(ctx, backend, *key, (dir / "out.bin").string());
+  auto path = engine::pull(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
   REQUIRE_FALSE(path);
   CHECK(path.error().code == Errc::kCorrupt);
   CHECK(path.error().message.find("piece ") == 0);
@@ -148,11 +149,11 @@ TEST_CASE_FIXTURE(Fixture, "a piece swapped for another is detected") {
   write_input(30000);
   auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
   REQUIRE(key);
-  auto manifest = engine::fetch_manifest(ctx, backend, *key);
+  auto manifest = engine::fetch_manifest(ctx, backend, *key, std::nullopt);
   REQUIRE(manifest);
   const auto& pieces = manifest->manifest.pieces;
   backend.objects_[pieces[0].key] = backend.objects_[pieces[1].key];
-  auto path = engine::pull(ctx, backend, *key, (dir / "out.bin").string());
+  auto path = engine::pull(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
   REQUIRE_FALSE(path);
   CHECK(path.error().message.find("different piece") != std::string::npos);
 }
@@ -162,9 +163,9 @@ TEST_CASE_FIXTURE(Fixture, "a missing piece fails with kNotFound naming it") {
   write_input(30000);
   auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
   REQUIRE(key);
-  auto manifest = engine::fetch_manifest(ctx, backend, *key);
+  auto manifest = engine::fetch_manifest(ctx, backend, *key, std::nullopt);
   backend.objects_.erase(manifest->manifest.pieces[2].key);
-  auto path = engine::pull(ctx, backend, *key, (dir / "out.bin").string());
+  auto path = engine::pull(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
   REQUIRE_FALSE(path);
   CHECK(path.error().code == Errc::kNotFound);
   CHECK(path.error().message.find("piece 2") == 0);
@@ -177,7 +178,8 @@ TEST_CASE_FIXTURE(Fixture, "thousands of pieces spill the manifest over an index
   auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
   if (!key) MESSAGE(key.error().message);
   REQUIRE(key);
-  auto manifest = engine::fetch_manifest(ctx, backend, *key);
+  auto manifest = engine::fetch_manifest(ctx, backend, *key, std::nullopt);
+  if (!manifest) MESSAGE(manifest.error().message);
   REQUIRE(manifest);
   CHECK(manifest->levels >= 3);
   CHECK(manifest->manifest.pieces.size() == 2000);
@@ -185,7 +187,7 @@ TEST_CASE_FIXTURE(Fixture, "thousands of pieces spill the manifest over an index
   auto refused = engine::push(ctx, backend, (dir / "input.bin").string(), "");
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == Errc::kInvalidArgument);
-  auto path = engine::pull(ctx, backend, *key, (dir / "out.bin").string());
+  auto path = engine::pull(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
   REQUIRE(path);
   CHECK(read(*path) == bytes);
 }

@@ -83,7 +83,7 @@ reencoded() {
   export XDG_DATA_HOME="$WORK/store-$name"
   if [ "$size" = text ]; then seq 1 400000 > "$src"; else random_file "$src" "$size"; fi
   local key
-  key=$("$SX" push -q --piece-size 500000 "$src") || { fail "re-encode $name: push failed"; return; }
+  key=$("$SX" push -q --no-encrypt --compress none --piece-size 500000 "$src") || { fail "re-encode $name: push failed"; return; }
   local before after
   before=$(find "$XDG_DATA_HOME" -name '*.png' -exec cat {} + | sha256sum)
   find "$XDG_DATA_HOME" -name '*.png' -print0 | xargs -0 "$@" || { fail "re-encode $name: $1 failed"; return; }
@@ -108,7 +108,7 @@ reencoded optipng-interlaced 3000000 optipng -o1 -i1 -quiet
 # optipng must have used its reductions somewhere for the above to mean anything.
 export XDG_DATA_HOME="$WORK/store-reduce"
 printf 'hello\n' > "$WORK/hello.txt"
-key=$("$SX" push -q "$WORK/hello.txt")
+key=$("$SX" push -q --no-encrypt --compress none "$WORK/hello.txt")
 optipng -o2 -quiet "${key#file://}"
 pngcheck "${key#file://}" | grep -q palette && pass "optipng made the manifest a palette image" ||
   echo "note: optipng kept $(pngcheck "${key#file://}")" >&2
@@ -120,13 +120,13 @@ pngcheck "${key#file://}" | grep -q palette && pass "optipng made the manifest a
 export XDG_DATA_HOME="$WORK/store-check"
 STORE="$XDG_DATA_HOME/sxengine/store"
 keys=()
-random_file "$WORK/c0" 0;      keys+=("$("$SX" push -q --piece-size 65536 "$WORK/c0")|$WORK/c0")
-random_file "$WORK/c1" 1;      keys+=("$("$SX" push -q --piece-size 65536 "$WORK/c1")|$WORK/c1")
-random_file "$WORK/c2" 200000; keys+=("$("$SX" push -q --piece-size 65536 "$WORK/c2")|$WORK/c2")
-random_file "$WORK/c3" 700000; keys+=("$("$SX" push -q --width 600 --height 600 "$WORK/c3")|$WORK/c3")
-seq 1 100000 > "$WORK/c4";     keys+=("$("$SX" push -q --level 9 --piece-size 100000 "$WORK/c4")|$WORK/c4")
-random_file "$WORK/c5" 300000; keys+=("$("$SX" push -q --level 1 --piece-size 100000 "$WORK/c5")|$WORK/c5")
-random_file "$WORK/c6" 2500000; "$SX" push -q --piece-size 1024 "$WORK/c6" >/dev/null  # multi-level manifest
+random_file "$WORK/c0" 0;      keys+=("$("$SX" push -q --no-encrypt --compress none --piece-size 65536 "$WORK/c0")|$WORK/c0")
+random_file "$WORK/c1" 1;      keys+=("$("$SX" push -q --no-encrypt --compress none --piece-size 65536 "$WORK/c1")|$WORK/c1")
+random_file "$WORK/c2" 200000; keys+=("$("$SX" push -q --no-encrypt --compress none --piece-size 65536 "$WORK/c2")|$WORK/c2")
+random_file "$WORK/c3" 700000; keys+=("$("$SX" push -q --no-encrypt --compress none --width 600 --height 600 "$WORK/c3")|$WORK/c3")
+seq 1 100000 > "$WORK/c4";     keys+=("$("$SX" push -q --no-encrypt --compress none --level 9 --piece-size 100000 "$WORK/c4")|$WORK/c4")
+random_file "$WORK/c5" 300000; keys+=("$("$SX" push -q --no-encrypt --compress none --level 1 --piece-size 100000 "$WORK/c5")|$WORK/c5")
+random_file "$WORK/c6" 2500000; "$SX" push -q --no-encrypt --compress none --piece-size 1024 "$WORK/c6" >/dev/null  # multi-level manifest
 n=$(find "$STORE" -name '*.png' | wc -l)
 [ "$n" -gt 2000 ] && pass "$n pieces to check" || fail "only $n pieces in the store"
 

@@ -29,7 +29,7 @@ empty_dir() {  # empty_dir DIR WHAT: nothing left behind, not even a .*.sxpart-*
 
 # A piece object name of $WORK/big at $PIECE (names are content addressed):
 # push straight to nginx once and take any object but the manifest.
-probe_key=$("$SX" push -q --piece-size $PIECE --backend "${NGINX_URL}probe/" "$WORK/big")
+probe_key=$("$SX" push -q --no-encrypt --compress none --piece-size $PIECE --backend "${NGINX_URL}probe/" "$WORK/big")
 PIECE_NAME=$(cd "$NGINX_DIR/data/probe" && ls | grep -v -x "${probe_key##*/}" | head -1)
 PIECE_NAME=${PIECE_NAME%.png}
 [ -n "$PIECE_NAME" ] || { echo "FAIL: no piece object found" >&2; exit 1; }
@@ -37,7 +37,7 @@ PIECE_NAME=${PIECE_NAME%.png}
 # 1. ~20% faults of every non-slow kind, on PUT and GET: retried, identical bytes.
 proxy mixed --seed 5 --fault-rate 0.2 --faults 503,500,429,reset,truncate,corrupt --retry-after 1
 start=$SECONDS
-timeout 120 "$SX" push --json --retries 8 --piece-size $PIECE --backend "${PROXY_URL}mixed/" "$WORK/big" \
+timeout 120 "$SX" push --json --no-encrypt --compress none --retries 8 --piece-size $PIECE --backend "${PROXY_URL}mixed/" "$WORK/big" \
   > "$WORK/mixed.push.json" 2>"$WORK/mixed.push.err" || fail "mixed faults: push exit $? ($(tail -1 "$WORK/mixed.push.err"))"
 key=$(key_of "$WORK/mixed.push.json")
 timeout 120 "$SX" pull --json --retries 8 "$key" "$WORK/mixed.out" \
@@ -53,7 +53,7 @@ n_kinds=$(grep -o '^fault=[a-z0-9]*' "$WORK/mixed.log" | grep -v none | sort -u 
 
 # 2a. The slow fault (trickle, then the proxy hangs up): pull completes, bounded.
 proxy slow --seed 5 --fault-rate 0.25 --faults slow
-key=$(timeout 120 "$SX" push -q --piece-size $PIECE --backend "${PROXY_URL}slow/" "$WORK/big") || fail "slow: push"
+key=$(timeout 120 "$SX" push -q --no-encrypt --compress none --piece-size $PIECE --backend "${PROXY_URL}slow/" "$WORK/big") || fail "slow: push"
 start=$SECONDS
 if timeout 120 "$SX" pull --json --stall-timeout 2 --retries 8 "$key" "$WORK/slow.out" > "$WORK/slow.json" 2>"$WORK/slow.err"; then
   same_file "$WORK/big" "$WORK/slow.out" "slow: pull completes in $((SECONDS - start)) s"
@@ -106,7 +106,7 @@ stall_pid=$!
 on_exit "kill -TERM $stall_pid 2>/dev/null; wait $stall_pid 2>/dev/null"
 for ((i = 0; i < 100; i++)); do [ -s "$WORK/stall.port" ] && break; sleep 0.1; done
 stall_url="http://127.0.0.1:$(cat "$WORK/stall.port")/"
-key=$(timeout 60 "$SX" push -q --piece-size $PIECE --backend "${stall_url}stall/" "$WORK/big") || fail "stall: push"
+key=$(timeout 60 "$SX" push -q --no-encrypt --compress none --piece-size $PIECE --backend "${stall_url}stall/" "$WORK/big") || fail "stall: push"
 start=$SECONDS
 if timeout 60 "$SX" pull --json --stall-timeout 2 --retries 4 "$key" "$WORK/stall.out" > "$WORK/stall.json" 2>"$WORK/stall.err"; then
   same_file "$WORK/big" "$WORK/stall.out" "stall: pull completes in $((SECONDS - start)) s"
@@ -120,7 +120,7 @@ fi
 # 3. Corruption. A piece whose every GET is corrupt: exit 1, the error names
 # the piece, nothing is left under the output name, no temporary file.
 proxy corrupt --fault-rate 1.0 --faults corrupt --max-faults 1000000 --fault-on-path-substring "$PIECE_NAME"
-key=$(timeout 60 "$SX" push -q --piece-size $PIECE --backend "${PROXY_URL}corrupt/" "$WORK/big") || fail "corrupt: push"
+key=$(timeout 60 "$SX" push -q --no-encrypt --compress none --piece-size $PIECE --backend "${PROXY_URL}corrupt/" "$WORK/big") || fail "corrupt: push"
 mkdir -p "$WORK/c1"
 expect_fail "corrupt piece on every GET: pull fails naming the piece" "piece" \
   timeout 120 "$SX" pull -q --retries 8 "$key" "$WORK/c1/out.bin"
@@ -135,7 +135,7 @@ empty_dir "$WORK/c2" "corrupt manifest"
 
 # One corrupt answer is a flaky proxy, not a broken object: refetched, counted.
 proxy corruptonce --fault-rate 1.0 --faults corrupt --max-faults 1 --fault-on-path-substring "$PIECE_NAME"
-key=$(timeout 60 "$SX" push -q --piece-size $PIECE --backend "${PROXY_URL}once/" "$WORK/big") || fail "corrupt once: push"
+key=$(timeout 60 "$SX" push -q --no-encrypt --compress none --piece-size $PIECE --backend "${PROXY_URL}once/" "$WORK/big") || fail "corrupt once: push"
 if timeout 60 "$SX" pull --json "$key" "$WORK/once.out" > "$WORK/once.json" 2>"$WORK/once.err"; then
   same_file "$WORK/big" "$WORK/once.out" "one corrupt piece answer: refetched"
   n=$(events "$WORK/once.json" retry) s=$(summary_retries "$WORK/once.json")
@@ -157,7 +157,7 @@ fi
 proxy down --fault-rate 1.0 --faults 503
 start=$SECONDS
 expect_fail "503 always: push fails" "503" \
-  timeout 60 "$SX" push -q --retries 3 --piece-size $PIECE --backend "${PROXY_URL}down/" "$WORK/big"
+  timeout 60 "$SX" push -q --no-encrypt --compress none --retries 3 --piece-size $PIECE --backend "${PROXY_URL}down/" "$WORK/big"
 [ $((SECONDS - start)) -le 30 ] && pass "503 always: push gave up in $((SECONDS - start)) s" || fail "503 always: push took $((SECONDS - start)) s"
 mkdir -p "$WORK/d1"
 start=$SECONDS
@@ -169,7 +169,7 @@ empty_dir "$WORK/d1" "503 always"
 # The same for a data piece: piece URLs in the manifest are absolute, so push
 # through a clean proxy, then put a 503-only proxy on the same port.
 proxy relay --fault-rate 0
-key=$(timeout 60 "$SX" push -q --piece-size $PIECE --backend "${PROXY_URL}relay/" "$WORK/big") || fail "relay: push"
+key=$(timeout 60 "$SX" push -q --no-encrypt --compress none --piece-size $PIECE --backend "${PROXY_URL}relay/" "$WORK/big") || fail "relay: push"
 relay_port=$relay_PORT
 kill -TERM "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null
 proxy relaydown --port "$relay_port" --fault-rate 1.0 --faults 503 --fault-on-path-substring "$PIECE_NAME"
@@ -184,7 +184,7 @@ fi
 
 # 5. Resets (RST before any answer) on PUTs, and mid-body on GETs: retried.
 proxy reset --seed 7 --fault-rate 0.3 --faults reset
-timeout 120 "$SX" push --json --retries 8 --piece-size $PIECE --backend "${PROXY_URL}reset/" "$WORK/big" \
+timeout 120 "$SX" push --json --no-encrypt --compress none --retries 8 --piece-size $PIECE --backend "${PROXY_URL}reset/" "$WORK/big" \
   > "$WORK/reset.json" 2>"$WORK/reset.err" || fail "reset: push exit $? ($(tail -1 "$WORK/reset.err"))"
 resets=$(grep -c '^fault=reset PUT' "$WORK/reset.log")
 [ "$resets" -gt 0 ] && [ "$(events "$WORK/reset.json" retry)" -gt 0 ] && pass "reset: $resets PUTs reset and retried" ||

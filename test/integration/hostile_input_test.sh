@@ -119,7 +119,7 @@ expect_usage() {
 push_fresh() {
   SRC="$WORK/$1"
   random_file "$SRC" 300000
-  KEY=$("$SX" push -q --piece-size 100000 "$SRC") || { echo "FAIL: push of $1" >&2; exit 1; }
+  KEY=$("$SX" push -q --no-encrypt --compress none --piece-size 100000 "$SRC") || { echo "FAIL: push of $1" >&2; exit 1; }
   KEYPNG=${KEY#file://}
 }
 
@@ -279,7 +279,7 @@ rm -f "$OUT/precious"
 # ---- Interrupted pull: SIGINT and SIGTERM remove the temp file ---------------------
 
 random_file "$WORK/long.bin" 256000000
-LONGKEY=$("$SX" push -q --piece-size 1M "$WORK/long.bin")
+LONGKEY=$("$SX" push -q --no-encrypt --compress none --piece-size 1M "$WORK/long.bin")
 rm -f "$WORK/long.bin"
 for sig in INT TERM; do
   "$SX" pull -q --workers 1 "$LONGKEY" "$OUT/long" 2>"$WORK/sig.err" &
@@ -307,19 +307,19 @@ expect_usage "no subcommand" "$SX"
 expect_usage "unknown subcommand" "$SX" frobnicate
 expect_usage "unknown flag" "$SX" push --bogus "$GOOD"
 expect_usage "unknown pull flag" "$SX" pull --bogus "$GOODKEY"
-expect_usage "push without FILE" "$SX" push -q
+expect_usage "push without FILE" "$SX" push -q --no-encrypt --compress none
 expect_usage "pull without KEY" "$SX" pull -q
 expect_usage "info without KEY" "$SX" info
-expect_usage "--piece-size without a value" "$SX" push -q "$GOOD" --piece-size
-expect_usage "--piece-size 0" "$SX" push -q --piece-size 0 "$GOOD"
-expect_usage "--piece-size garbage" "$SX" push -q --piece-size 12xyz "$GOOD"
-expect_usage "--piece-size over the maximum" "$SX" push -q --piece-size 1G "$GOOD"
-expect_usage "--width without --height" "$SX" push -q --width 100 "$GOOD"
-expect_usage "--width 0" "$SX" push -q --width 0 --height 10 "$GOOD"
+expect_usage "--piece-size without a value" "$SX" push -q --no-encrypt --compress none "$GOOD" --piece-size
+expect_usage "--piece-size 0" "$SX" push -q --no-encrypt --compress none --piece-size 0 "$GOOD"
+expect_usage "--piece-size garbage" "$SX" push -q --no-encrypt --compress none --piece-size 12xyz "$GOOD"
+expect_usage "--piece-size over the maximum" "$SX" push -q --no-encrypt --compress none --piece-size 1G "$GOOD"
+expect_usage "--width without --height" "$SX" push -q --no-encrypt --compress none --width 100 "$GOOD"
+expect_usage "--width 0" "$SX" push -q --no-encrypt --compress none --width 0 --height 10 "$GOOD"
 expect_usage "--parallel 0" "$SX" pull -q --parallel 0 "$GOODKEY"
-expect_usage "--level 13" "$SX" push -q --level 13 "$GOOD"
+expect_usage "--level 13" "$SX" push -q --no-encrypt --compress none --level 13 "$GOOD"
 expect_usage "pull with three positionals" "$SX" pull -q "$GOODKEY" "$OUT/a" "$OUT/b"
 no_leftovers "bad usage" "$OUT/a"
-expect_error "push of a missing file" "nonexistent" "$OUT/none" "$SX" push -q "$WORK/nonexistent"
+expect_error "push of a missing file" "nonexistent" "$OUT/none" "$SX" push -q --no-encrypt --compress none "$WORK/nonexistent"
 
 finish

@@ -9,8 +9,10 @@ start_nginx
 # store holds exactly the manifest plus one object per data piece, all PNGs.
 key_in_prefix() {
   local key=$1 prefix=$2 what=$3 dir="$NGINX_DIR/data/$2" pieces objects f bad=0
-  case "$key" in "$NGINX_URL$prefix/"*.png) ;; *) fail "$what: key $key is not under $NGINX_URL$prefix/"; return ;; esac
-  [ -f "$dir/${key##*/}" ] || { fail "$what: manifest ${key##*/} is not in $dir"; return; }
+  # Encrypted by default: the key is the manifest URL plus a #k= fragment.
+  case "$key" in "$NGINX_URL$prefix/"*.png'#k='*) ;; *) fail "$what: key $key is not under $NGINX_URL$prefix/ with #k="; return ;; esac
+  local url=${key%%#*}
+  [ -f "$dir/${url##*/}" ] || { fail "$what: manifest ${url##*/} is not in $dir"; return; }
   pieces=$("$SX" info --json "$key" | sed -n 's/.*"pieces":\([0-9]*\).*/\1/p')
   objects=$(find "$dir" -type f | wc -l)
   [ -n "$pieces" ] && [ "$objects" -eq $((pieces + 1)) ] ||
@@ -84,7 +86,7 @@ else
   fail "push --json is not valid NDJSON: $(head -3 "$WORK/push.json")"
 fi
 key=$("$PY" -c 'import json,sys; e=json.loads(sys.stdin.read().splitlines()[-1]); print(e.get("key", "") if e.get("event") == "key" else "")' < "$WORK/push.json")
-case "$key" in "${NGINX_URL}json/"*.png) pass "push --json: last event carries the key" ;; *) fail "push --json: last line: $(tail -1 "$WORK/push.json")" ;; esac
+case "$key" in "${NGINX_URL}json/"*.png'#k='*) pass "push --json: last event carries the key" ;; *) fail "push --json: last line: $(tail -1 "$WORK/push.json")" ;; esac
 "$PY" - "$WORK/push.json" 1500000 <<'EOF' && pass "push --json: one summary with bytes and seconds" || fail "push --json: summary"
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
@@ -102,7 +104,7 @@ EOF
 
 # Without --json (and without -q) stdout is exactly the key, progress goes to stderr.
 "$SX" push --piece-size 256K --backend "${NGINX_URL}plain/" "$WORK/j.bin" > "$WORK/plain.out" 2>/dev/null
-if [ "$(wc -l < "$WORK/plain.out")" -eq 1 ] && grep -qx "${NGINX_URL}plain/[0-9a-f]*\.png" "$WORK/plain.out"; then
+if [ "$(wc -l < "$WORK/plain.out")" -eq 1 ] && grep -qx "${NGINX_URL}plain/[0-9a-f]*\.png#k=[A-Za-z0-9_-]*" "$WORK/plain.out"; then
   pass "plain push: stdout is one line, the key"
 else
   fail "plain push stdout: $(head -3 "$WORK/plain.out")"

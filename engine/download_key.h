@@ -1,0 +1,27 @@
+// A download key is the manifest's URL plus, for encrypted files, a fragment
+// that never reaches a server: "#k=<base64url content key>" or, for a
+// passphrase, "#s=<base64url Argon2id salt>" (docs/FORMAT.md §Keys).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "codec/piece_crypto.h"
+#include "sx/error.h"
+
+namespace sx::engine {
+
+struct DownloadKey {
+  std::string url;  // what is fetched and what messages may show
+  std::optional<codec::ContentKey> key;
+  std::optional<codec::Salt> salt;
+};
+
+Result<DownloadKey> parse_download_key(std::string_view text);
+std::string format_download_key(const DownloadKey& key);
+
+// The content key: from the fragment, or derived from the passphrase and salt.
+Result<std::optional<codec::ContentKey>> resolve_content_key(const DownloadKey& key, std::string_view passphrase);
+
+}  // namespace sx::engine

@@ -1,0 +1,56 @@
+// What happens to a payload between the file and the PNG: zstd (optional)
+// then AES-256-GCM (default) on push; the reverse on pull. Owns its buffers
+// and contexts so the hot path allocates nothing; one per worker at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "codec/compression.h"
+#include "codec/piece_crypto.h"
+#include "sx/error.h"
+
+namespace sx::engine {
+
+// Encrypted payloads grow by the AEAD tag; compression never grows them
+// (an incompressible piece is stored as it is).
+inline constexpr std::size_t kPayloadOverhead = codec::kTagBytes;
+
+class PayloadTransform {
+ public:
+  PayloadTransform(const std::optional<codec::ContentKey>& key, std::size_t max_plain_bytes);
+
+  // The bytes to store for `plain`; ORs kFlagCompressed / kFlagEncrypted into
+  // `flags`. The result may point at `plain` itself.
+  Result<std::span<const std::byte>> seal(codec::PiecePlace place, std::span<const std::byte> plain,
+                                          bool try_compress, std::uint8_t& flags);
+  // The plaintext of a stored payload (decrypted in place in `stored`).
+  Result<std::span<const std::byte>> open(codec::PiecePlace place, std::span<std::byte> stored,
+                                          std::uint8_t flags, std::size_t expected_plain_bytes);
+
+ private:
+  std::optional<codec::PieceCipher> cipher_;
+  codec::Compressor compressor_;
+  std::vector<std::byte> packed_;  // compressed bytes (push and pull)
+  std::vector<std::byte> sealed_;  // ciphertext ‖ tag (push)
+};
+
+// A fixed set of transforms handed to workers (at most one each).
+class TransformPool {
+ public:
+  TransformPool(std::size_t count, const std::optional<codec::ContentKey>& key, std::size_t max_plain_bytes);
+  PayloadTransform& acquire();
+  void release(PayloadTransform& transform);
+
+ private:
+  std::mutex mutex_;  // guards free_
+  std::vector<std::unique_ptr<PayloadTransform>> all_;
+  std::vector<PayloadTransform*> free_;
+};
+
+}  // namespace sx::engine
