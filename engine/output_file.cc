@@ -1,6 +1,7 @@
 #include "engine/output_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +34,27 @@ std::string resolve_output_path(const std::string& out, std::string_view name) {
   return out;
 }
 
+namespace {
+
+// Removes temp files an earlier pull of the same name left when it was
+// killed (SIGKILL, power loss): ".NAME.sxpart-PID-N" whose PID is gone.
+void remove_stale_temp_files(const std::filesystem::path& dir, const std::string& name) {
+  const std::string prefix = "." + name + ".sxpart-";
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string file = entry.path().filename().string();
+    if (file.rfind(prefix, 0) != 0) continue;
+    const std::string rest = file.substr(prefix.size());
+    const auto dash = rest.find('-');
+    if (dash == std::string::npos || dash == 0 || rest.find_first_not_of("0123456789-") != std::string::npos)
+      continue;
+    const long pid = std::stol(rest.substr(0, dash));
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove(entry.path(), ec);
+  }
+}
+
+}  // namespace
+
 Result<OutputFile> OutputFile::create(const std::string& final_path, std::uint64_t size, bool force) {
   struct stat st {};
   if (::stat(final_path.c_str(), &st) == 0) {
@@ -46,6 +68,7 @@ Result<OutputFile> OutputFile::create(const std::string& final_path, std::uint64
     return make_error(Errc::kNotFound, std::filesystem::exists(dir, ec)
                                            ? dir.string() + " is not a directory"
                                            : "output directory " + dir.string() + " does not exist");
+  remove_stale_temp_files(dir, target.filename().string());
   std::random_device random;
   std::string temp_name = ".";  // built in steps: GCC 12 warns falsely on "." + std::string
   temp_name += target.filename().string();

@@ -1,0 +1,37 @@
+// Tests engine/download_key.cc.
+#include <doctest/doctest.h>
+
+#include "engine/download_key.h"
+
+using namespace sx;
+using namespace sx::engine;
+
+TEST_CASE("keys split into the URL and the fragment that never leaves") {
+  DownloadKey key;
+  key.url = "http://h/p/abc.png";
+  key.key = codec::random_key();
+  const std::string text = format_download_key(key);
+  CHECK(text.rfind("http://h/p/abc.png#k=", 0) == 0);
+  auto parsed = parse_download_key(text);
+  REQUIRE(parsed);
+  CHECK(parsed->url == key.url);
+  CHECK(parsed->key == key.key);
+  auto plain = parse_download_key("file:///x/y.png");
+  REQUIRE(plain);
+  CHECK_FALSE(plain->key);
+  CHECK_FALSE(plain->salt);
+  CHECK_FALSE(parse_download_key("http://h/a.png#k=short"));
+  CHECK_FALSE(parse_download_key("http://h/a.png#z=whatever"));
+}
+
+TEST_CASE("a salt key needs the passphrase") {
+  DownloadKey key;
+  key.url = "http://h/a.png";
+  key.salt = codec::random_salt();
+  auto missing = resolve_content_key(key, "");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == Errc::kDenied);
+  auto derived = resolve_content_key(key, "pw");
+  REQUIRE(derived);
+  CHECK(derived->has_value());
+}
