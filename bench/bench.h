@@ -18,5 +18,7 @@ struct BenchOptions {
 
 int run_codec_bench(const BenchOptions& options);
 int run_transfer_bench(const BenchOptions& options);
+int run_local_bench(const BenchOptions& options);
+int run_crypto_bench(const BenchOptions& options);
 
 }  // namespace sx::bench

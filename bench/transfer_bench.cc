@@ -99,31 +99,40 @@ int run_transfer_bench(const BenchOptions& options) {
   o.piece_bytes = options.piece_bytes;
   o.parallel = options.parallel;
   o.force = true;
-  Storage storage(o);
+  o.compress = Options::Compress::kNone;  // random data; auto would sample and skip
+  Storage storage(o);  // the default: encrypted
+  o.encrypt = false;
+  Storage plain_storage(o);
 
-  double best_push = 1e9, best_pull = 1e9, best_put = 1e9, best_get = 1e9, best_get_file = 1e9;
+  struct Best {
+    double push = 1e9, pull = 1e9;
+  } encrypted, plain;
+  double best_put = 1e9, best_get = 1e9, best_get_file = 1e9;
   bool ok = true;
   std::string failure;
+  auto measure = [&](Storage& s, Best& best, bool verify) {
+    Result<std::string> key = make_error(Errc::kIo, "");
+    const double push = seconds_of([&] { key = s.upload((dir / "input.bin").string()); });
+    if (!key) return ok = false, failure = key.error().message, void();
+    Result<std::string> pulled = make_error(Errc::kIo, "");
+    const double pull = seconds_of([&] { pulled = s.download(*key, (dir / "output.bin").string()); });
+    if (!pulled) ok = false, failure = pulled.error().message;
+    else if (verify && !same_bytes((dir / "output.bin").string(), data)) ok = false, failure = "pulled bytes differ";
+    best.push = std::min(best.push, push);
+    best.pull = std::min(best.pull, pull);
+    std::filesystem::remove(dir / "output.bin");
+  };
   for (int round = 0; round < options.rounds && ok; ++round) {
     const double put = raw_put(raw, data, options.piece_bytes, options.parallel);
     const double get = raw_get(raw, data.size(), options.piece_bytes, options.parallel);
     const double get_file =
         raw_get(raw, data.size(), options.piece_bytes, options.parallel, (dir / "raw.bin").string());
-    Result<std::string> key = make_error(Errc::kIo, "");
-    const double push = seconds_of([&] { key = storage.upload((dir / "input.bin").string()); });
-    Result<std::string> pulled = make_error(Errc::kIo, "");
-    if (key) pulled = Result<std::string>(std::string{});
-    const double pull = key ? seconds_of([&] { pulled = storage.download(*key, (dir / "output.bin").string()); }) : 0;
     if (put < 0 || get < 0 || get_file < 0) ok = false, failure = "raw curl transfer failed";
-    if (!key) ok = false, failure = key.error().message;
-    else if (!pulled) ok = false, failure = pulled.error().message;
-    else if (round == 0 && !same_bytes((dir / "output.bin").string(), data)) ok = false, failure = "pulled bytes differ";
     best_put = std::min(best_put, put);
     best_get = std::min(best_get, get);
     best_get_file = std::min(best_get_file, get_file);
-    best_push = std::min(best_push, push);
-    best_pull = std::min(best_pull, pull);
-    std::filesystem::remove(dir / "output.bin");
+    measure(storage, encrypted, round == 0);
+    if (ok) measure(plain_storage, plain, round == 0);
   }
   std::filesystem::remove_all(dir);
   if (!ok) {
@@ -131,26 +140,33 @@ int run_transfer_bench(const BenchOptions& options) {
     return 1;
   }
   const double mb = static_cast<double>(data.size()) / 1e6;
-  const double push_mbps = mb / best_push, pull_mbps = mb / best_pull;
+  const double push_mbps = mb / encrypted.push, pull_mbps = mb / encrypted.pull;
+  const double plain_push_mbps = mb / plain.push, plain_pull_mbps = mb / plain.pull;
   const double put_mbps = mb / best_put, get_mbps = mb / best_get, get_file_mbps = mb / best_get_file;
   if (options.json) {
     fmt::print("{{\"server\":\"{}\",\"bytes\":{},\"piece_bytes\":{},\"parallel\":{},\"rounds\":{},"
-               "\"push_mbps\":{:.1f},\"pull_mbps\":{:.1f},\"raw_put_mbps\":{:.1f},\"raw_get_mbps\":{:.1f},"
-               "\"raw_get_to_file_mbps\":{:.1f},\"push_ratio\":{:.3f},\"pull_ratio\":{:.3f},"
-               "\"pull_ratio_to_file\":{:.3f}}}\n",
+               "\"push_mbps\":{:.1f},\"pull_mbps\":{:.1f},\"push_plain_mbps\":{:.1f},\"pull_plain_mbps\":{:.1f},"
+               "\"raw_put_mbps\":{:.1f},\"raw_get_mbps\":{:.1f},\"raw_get_to_file_mbps\":{:.1f},"
+               "\"push_ratio\":{:.3f},\"pull_ratio\":{:.3f},\"pull_ratio_to_file\":{:.3f},"
+               "\"push_encrypted_vs_plain\":{:.3f},\"pull_encrypted_vs_plain\":{:.3f}}}\n",
                nginx ? "private nginx" : options.server, data.size(), options.piece_bytes, options.parallel,
-               options.rounds, push_mbps, pull_mbps, put_mbps, get_mbps, get_file_mbps, push_mbps / put_mbps,
-               pull_mbps / get_mbps, pull_mbps / get_file_mbps);
+               options.rounds, push_mbps, pull_mbps, plain_push_mbps, plain_pull_mbps, put_mbps, get_mbps,
+               get_file_mbps, push_mbps / put_mbps, pull_mbps / get_mbps, pull_mbps / get_file_mbps,
+               push_mbps / plain_push_mbps, pull_mbps / plain_pull_mbps);
   } else {
     fmt::print("transfer bench: {} MB in {} KiB pieces, --parallel {}, best of {}, server {}\n", mb,
                options.piece_bytes >> 10, options.parallel, options.rounds,
                nginx ? "private nginx on 127.0.0.1" : options.server);
-    fmt::print("push  {:8.1f} MB/s = {:.2f} x raw curl PUT ({:.1f} MB/s, this run)\n", push_mbps,
+    fmt::print("push (encrypted)     {:8.1f} MB/s = {:.2f} x raw curl PUT ({:.1f} MB/s, this run)\n", push_mbps,
                push_mbps / put_mbps, put_mbps);
-    fmt::print("pull  {:8.1f} MB/s = {:.2f} x raw curl GET to memory ({:.1f} MB/s, this run)\n", pull_mbps,
-               pull_mbps / get_mbps, get_mbps);
-    fmt::print("                   = {:.2f} x raw curl GET written to a file and fsynced ({:.1f} MB/s, this run)\n",
+    fmt::print("pull (encrypted)     {:8.1f} MB/s = {:.2f} x raw curl GET to memory ({:.1f} MB/s, this run)\n",
+               pull_mbps, pull_mbps / get_mbps, get_mbps);
+    fmt::print("                                   = {:.2f} x raw curl GET written to a file and fsynced ({:.1f} MB/s)\n",
                pull_mbps / get_file_mbps, get_file_mbps);
+    fmt::print("push (--no-encrypt)  {:8.1f} MB/s = {:.2f} x raw PUT; encrypted keeps {:.0f}%\n", plain_push_mbps,
+               plain_push_mbps / put_mbps, 100 * push_mbps / plain_push_mbps);
+    fmt::print("pull (--no-encrypt)  {:8.1f} MB/s = {:.2f} x raw GET to file; encrypted keeps {:.0f}%\n",
+               plain_pull_mbps, plain_pull_mbps / get_file_mbps, 100 * pull_mbps / plain_pull_mbps);
   }
   return 0;
 }

@@ -159,6 +159,17 @@ int main(int argc, char** argv) {
   bench_transfer->add_option("--rounds", bench_options.rounds, "best of N")->check(CLI::Range(1, 100))->capture_default_str();
   bench_transfer->add_flag("--json", bench_options.json, "one JSON object");
 
+  CLI::App* bench_local = bench->add_subcommand("local", "push/pull to a local store vs cp, encrypted and not");
+  bench_local->add_option("--size", bench_options.file_bytes, "file bytes")->transform(CLI::AsSizeValue(false))->capture_default_str();
+  bench_local->add_option("--piece-size", bench_options.piece_bytes, "payload bytes per piece")
+      ->transform(CLI::AsSizeValue(false))->capture_default_str();
+  bench_local->add_option("--rounds", bench_options.rounds, "best of N")->check(CLI::Range(1, 100))->capture_default_str();
+  bench_local->add_flag("--json", bench_options.json, "one JSON object");
+  CLI::App* bench_crypto = bench->add_subcommand("crypto", "AES-256-GCM vs XChaCha20-Poly1305 per core");
+  bench_crypto->add_option("--size", bench_options.piece_bytes, "payload bytes")->transform(CLI::AsSizeValue(false))->capture_default_str();
+  bench_crypto->add_option("--rounds", bench_options.rounds, "best of N")->check(CLI::Range(1, 1000))->capture_default_str();
+  bench_crypto->add_flag("--json", bench_options.json, "one JSON object");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -168,6 +179,8 @@ int main(int argc, char** argv) {
 
   if (bench_codec->parsed()) return sx::bench::run_codec_bench(bench_options);
   if (bench_transfer->parsed()) return sx::bench::run_transfer_bench(bench_options);
+  if (bench_local->parsed()) return sx::bench::run_local_bench(bench_options);
+  if (bench_crypto->parsed()) return sx::bench::run_crypto_bench(bench_options);
 
   sx::cli::ProgressPrinter printer(sx::cli::choose_progress_mode(quiet || info->parsed(), json && !info->parsed()));
   options.progress = &printer;
