@@ -212,6 +212,13 @@ Result<std::string> push(Context& ctx, net::Backend& backend, const std::string&
   if (accepts.max_height) shape.max_height = std::min(shape.max_height, accepts.max_height);
   const bool explicit_size = o.width || o.height;
   std::size_t piece_bytes = o.piece_bytes;
+  if (!explicit_size && (accepts.max_width || accepts.max_height)) {
+    // The largest piece whose image fits the host's dimensions.
+    const std::size_t pixels = std::size_t{shape.max_width} * shape.max_height * codec::kBytesPerPixel;
+    const std::size_t fits = pixels > codec::kHeaderBytes + kPayloadOverhead
+                                 ? pixels - codec::kHeaderBytes - kPayloadOverhead : 0;
+    piece_bytes = std::min(piece_bytes, std::max(fits, kMinPieceBytes));
+  }
   // Stored payloads carry the AEAD tag on top of the piece's bytes.
   auto geometry = explicit_size ? codec::geometry_for_dimensions(o.width, o.height, shape)
                                 : codec::geometry_for_piece_size(piece_bytes + kPayloadOverhead, shape);

@@ -276,7 +276,12 @@ struct EventLoop::Impl {
     }
     curl_slist* headers = nullptr;
     for (const std::string& h : r.headers) headers = curl_slist_append(headers, h.c_str());
-    if (r.aws_sigv4.empty()) {
+    if (r.method == Method::kPost) {
+      // Image hosts refuse often (413, 401, 429): with 100-continue they say
+      // so before the body is sent, instead of resetting mid-body and losing
+      // the status. Bounded: curl sends anyway after 1 s without an answer.
+      curl_easy_setopt(e, CURLOPT_EXPECT_100_TIMEOUT_MS, 1000L);
+    } else if (r.aws_sigv4.empty()) {
       headers = curl_slist_append(headers, "Expect:");  // no 100-continue stall
     } else {
       // libcurl 7.88's SigV4 signs an "Expect:" removal as an empty header the
