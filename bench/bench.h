@@ -1,6 +1,7 @@
 // `sxengine bench`: throughput against baselines measured in the same run.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -15,6 +16,13 @@ struct BenchOptions {
   std::string endpoint;  // S3 endpoint (else AWS_ENDPOINT_URL)
   bool json = false;
 };
+
+// Wall-clock seconds `body` takes.
+inline double seconds_of(auto&& body) {
+  const auto t0 = std::chrono::steady_clock::now();
+  body();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
 
 int run_codec_bench(const BenchOptions& options);
 int run_transfer_bench(const BenchOptions& options);

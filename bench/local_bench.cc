@@ -17,12 +17,6 @@
 namespace sx::bench {
 namespace {
 
-double seconds_of(auto&& body) {
-  const auto t0 = std::chrono::steady_clock::now();
-  body();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 // Runs /bin/cp SRC DST (the real tool users compare with); false on failure.
 bool run_cp(const std::string& src, const std::string& dst) {
   const pid_t pid = ::fork();

@@ -22,12 +22,6 @@
 namespace sx::bench {
 namespace {
 
-double seconds_of(auto&& body) {
-  const auto t0 = std::chrono::steady_clock::now();
-  body();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 bool same_bytes(const std::string& path, const std::vector<std::byte>& data) {
   std::ifstream in(path, std::ios::binary);
   std::vector<char> buffer(1 << 20);

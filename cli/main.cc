@@ -184,6 +184,9 @@ int main(int argc, char** argv) {
 
   sx::cli::ProgressPrinter printer(sx::cli::choose_progress_mode(quiet || info->parsed(), json && !info->parsed()));
   options.progress = &printer;
+  if (options.insecure)
+    fmt::print(stderr, "sxengine: warning: --insecure: TLS certificates are NOT verified; anyone on the path "
+                       "can read and change this transfer\n");
   sx::Storage storage(options);
   InterruptWatcher watcher(storage);
 

@@ -44,8 +44,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const std::string_view answer = input.substr(nul + 1);
   (void)net::extract_image_url(fixed.pointer, answer);
-  (void)net::extract_image_url(fixed.response, answer);
-  (void)net::extract_image_url(fixed.pattern, answer);
+  // extract_image_url compiles its std::regex on every call (about 1 ms
+  // under ASan, most of an iteration): one pattern per input is enough.
+  (void)net::extract_image_url(answer.size() % 2 ? fixed.pattern : fixed.response, answer);
   if (profile && !profile->url_pointer.empty()) (void)net::extract_image_url(*profile, answer);
   if (sxcu && !sxcu->url_pointer.empty()) (void)net::extract_image_url(*sxcu, answer);
   return 0;

@@ -1,5 +1,6 @@
 #include "net/backend_image_host.h"
 
+#include "net/backend_http.h"
 #include "net/event_loop.h"
 
 namespace sx::net {
@@ -7,7 +8,8 @@ namespace {
 
 class ImageHostBackend final : public Backend {
  public:
-  ImageHostBackend(EventLoop& loop, HostProfile profile) : loop_(loop), profile_(std::move(profile)) {}
+  ImageHostBackend(EventLoop& loop, HostProfile profile)
+      : loop_(loop), profile_(std::move(profile)), reader_(make_http_backend(loop, "")) {}
 
   void put(const std::string& name, std::span<const std::byte> bytes, PutDone done) override {
     Request request;
@@ -39,25 +41,12 @@ class ImageHostBackend final : public Backend {
     });
   }
 
+  // Images come back over plain HTTP GETs, as from any web server.
   void get(const std::string& key, std::span<std::byte> into, GetDone done) override {
-    Request request;
-    request.url = key;
-    request.response_buffer = into;
-    loop_.submit(std::move(request), [done = std::move(done)](Result<Response> r) {
-      if (!r) return done(std::move(r).error());
-      done(r->body_bytes);
-    });
+    reader_->get(key, into, std::move(done));
   }
-
   void get_whole(const std::string& key, std::size_t max_bytes, WholeDone done) override {
-    Request request;
-    request.url = key;
-    request.max_text_bytes = max_bytes;
-    loop_.submit(std::move(request), [done = std::move(done)](Result<Response> r) {
-      if (!r) return done(std::move(r).error());
-      const auto* bytes = reinterpret_cast<const std::byte*>(r->text.data());
-      done(std::vector<std::byte>(bytes, bytes + r->text.size()));
-    });
+    reader_->get_whole(key, max_bytes, std::move(done));
   }
 
   bool synchronous() const override { return false; }
@@ -67,6 +56,7 @@ class ImageHostBackend final : public Backend {
  private:
   EventLoop& loop_;
   HostProfile profile_;
+  std::unique_ptr<Backend> reader_;
 };
 
 }  // namespace
