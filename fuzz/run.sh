@@ -55,6 +55,15 @@ for t in "${TARGETS[@]}"; do
   log="$BUILD/fuzz-$t.log"
   mkdir -p "$work" "$artifacts"
   cp -f "$BUILD/corpus/$t"/* "$work"/
+  # Every crash found once stays a regression input, replayed first.
+  if [[ -d "fuzz/regressions/$t" ]] && [[ -n "$(ls -A "fuzz/regressions/$t")" ]]; then
+    if ! "$BUILD/fuzz/${t}_fuzzer" -rss_limit_mb=2048 fuzz/regressions/"$t"/* >"$log.regressions" 2>&1; then
+      tail -n 20 "$log.regressions"
+      summary+=("fuzz $t: FAILED (a regression input crashes again: $log.regressions)")
+      failed=1
+      continue
+    fi
+  fi
   echo "== fuzz $t for ${SECONDS_PER_TARGET}s (log: $log)"
   "$BUILD/fuzz/${t}_fuzzer" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$artifacts/" "$work" >"$log" 2>&1

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 
@@ -34,6 +35,31 @@ Status read_pairs(simdjson::dom::object object, std::string_view field, std::str
     std::string_view text;
     if (value.get(text)) return bad_profile(name, std::string(field) + " values must be strings");
     out.emplace_back(std::string(key), std::string(text));
+  }
+  return {};
+}
+
+// Answers are searched with std::regex only within this many bytes: its
+// matcher recurses per character (a long answer would overflow the stack),
+// and image URLs are short.
+constexpr std::size_t kMaxPatternAnswerBytes = 4096;
+constexpr std::size_t kMaxPatternBytes = 512;
+
+std::string printable_prefix(std::string_view text) {
+  std::string out;
+  for (const char c : text.substr(0, 80)) out.push_back(static_cast<unsigned char>(c) < 0x20 ? '?' : c);
+  return out;
+}
+
+// A pattern is compiled once here so a bad one fails at parse time, not as
+// an exception in the middle of an upload.
+Status check_pattern(const HostProfile& profile, std::string_view name) {
+  if (profile.url_pattern.empty()) return {};
+  if (profile.url_pattern.size() > kMaxPatternBytes) return bad_profile(name, "the URL pattern is too long");
+  try {
+    std::regex compiled(profile.url_pattern);
+  } catch (const std::regex_error& e) {
+    return bad_profile(name, std::string("the URL pattern is not a valid regular expression: ") + e.what());
   }
   return {};
 }
@@ -81,6 +107,7 @@ Result<HostProfile> parse_host_profile(std::string_view json, std::string_view n
   if (auto ok = read_pairs(*object, "headers", name, profile.headers); !ok) return std::move(ok).error();
   if (profile.url_pointer.empty() && profile.url_pattern.empty())
     return bad_profile(name, "give \"response_url\" (a JSON pointer) or \"response_pattern\"");
+  if (auto ok = check_pattern(profile, name); !ok) return std::move(ok).error();
   if (profile.request_url.rfind("http://", 0) != 0 && profile.request_url.rfind("https://", 0) != 0)
     return bad_profile(name, "\"url\" must be http(s)");
   return profile;
@@ -104,20 +131,25 @@ Result<HostProfile> parse_sxcu(std::string_view json, std::string_view name) {
   if (auto ok = read_pairs(*object, "Headers", name, profile.headers); !ok) return std::move(ok).error();
   std::string_view url = "{response}";
   if ((*object)["URL"].get(url)) url = "{response}";
-  const std::string u(url);
-  std::smatch m;
-  static const std::regex kJson(R"(^(?:\$json:([^$]+)\$|\{json:([^}]+)\})$)");
-  static const std::regex kRegex(R"(^(?:\$regex:(.+)\$|\{regex:(.+)\})$)");
-  if (std::regex_match(u, m, kJson)) {
-    profile.url_pointer = dotted_to_pointer(m[1].matched ? m[1].str() : m[2].str());
-  } else if (std::regex_match(u, m, kRegex)) {
-    profile.url_pattern = m[1].matched ? m[1].str() : m[2].str();
-  } else if (u == "{response}" || u == "$response$") {
-    profile.url_pattern = R"(\S+)";
+  // Plain string matching, not std::regex: libstdc++'s matcher recurses once
+  // per character, and a .sxcu file may come from anywhere.
+  auto wrapped = [&](std::string_view open, std::string_view close) -> std::optional<std::string_view> {
+    if (url.size() > open.size() + close.size() && url.substr(0, open.size()) == open &&
+        url.substr(url.size() - close.size()) == close)
+      return url.substr(open.size(), url.size() - open.size() - close.size());
+    return std::nullopt;
+  };
+  if (auto path = wrapped("$json:", "$") ? wrapped("$json:", "$") : wrapped("{json:", "}")) {
+    profile.url_pointer = dotted_to_pointer(*path);
+  } else if (auto pattern = wrapped("$regex:", "$") ? wrapped("$regex:", "$") : wrapped("{regex:", "}")) {
+    profile.url_pattern = std::string(*pattern);
+  } else if (url == "{response}" || url == "$response$") {
+    profile.url_whole_answer = true;
   } else {
-    return bad_profile(name, "URL \"" + u.substr(0, 80) + "\" is not a form sxengine understands "
+    return bad_profile(name, "URL \"" + printable_prefix(url) + "\" is not a form sxengine understands "
                              "($json:…$, {json:…}, $regex:…$, {regex:…}, {response})");
   }
+  if (auto ok = check_pattern(profile, name); !ok) return std::move(ok).error();
   if (profile.request_url.rfind("http://", 0) != 0 && profile.request_url.rfind("https://", 0) != 0)
     return bad_profile(name, "RequestURL must be http(s)");
   return profile;
@@ -182,12 +214,23 @@ Result<std::string> extract_image_url(const HostProfile& profile, std::string_vi
     if (parser.parse(answer.data(), answer.size()).get(doc) || doc.at_pointer(profile.url_pointer).get(text))
       return make_error(Errc::kCorrupt, "image host answer has no string at " + profile.url_pointer);
     url = std::string(text);
+  } else if (profile.url_whole_answer) {
+    const auto begin = answer.find_first_not_of(" \t\r\n");
+    if (begin == std::string_view::npos) return make_error(Errc::kCorrupt, "image host answered nothing");
+    const auto end = answer.find_first_of(" \t\r\n", begin);
+    url = std::string(answer.substr(begin, end == std::string_view::npos ? end : end - begin));
   } else {
-    std::smatch m;
-    const std::string body(answer.substr(0, 64 << 10));
-    if (!std::regex_search(body, m, std::regex(profile.url_pattern)))
-      return make_error(Errc::kCorrupt, "image host answer does not match the profile's pattern");
-    url = m.size() > 1 && m[1].matched ? m[1].str() : m[0].str();
+    if (answer.size() > kMaxPatternAnswerBytes)
+      return make_error(Errc::kCorrupt, "image host answer is too long to search with the profile's pattern");
+    try {
+      std::smatch m;
+      const std::string body(answer);
+      if (!std::regex_search(body, m, std::regex(profile.url_pattern)))
+        return make_error(Errc::kCorrupt, "image host answer does not match the profile's pattern");
+      url = m.size() > 1 && m[1].matched ? m[1].str() : m[0].str();
+    } catch (const std::regex_error&) {  // complexity or stack limits of the matcher
+      return make_error(Errc::kCorrupt, "the profile's pattern could not be matched against the answer");
+    }
   }
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
     return make_error(Errc::kCorrupt, "image host answered a URL that is not http(s)");

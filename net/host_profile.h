@@ -24,6 +24,7 @@ struct HostProfile {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string url_pointer;  // JSON pointer to the image URL, e.g. "/data/url"
   std::string url_pattern;  // else: ECMAScript regex over a text answer (group 1, or the match)
+  bool url_whole_answer = false;  // else: the answer's first word ({response})
   std::size_t max_bytes = 0;  // 0: no limit
   std::uint32_t max_width = 0;
   std::uint32_t max_height = 0;
