@@ -371,7 +371,7 @@ struct EventLoop::Impl {
                                     std::min<std::size_t>(t.received, 4096));
     Errc errc = t.overflow ? Errc::kLimit : classify_transfer(code, status, s3_error_code(error_body));
     std::string message;
-    if (t.overflow) {
+    if (t.overflow || code == CURLE_FILESIZE_EXCEEDED) {
       message = "response larger than a piece can be, refused";
     } else if (code != CURLE_OK) {
       message = t.errbuf[0] ? t.errbuf : curl_easy_strerror(code);

@@ -110,4 +110,24 @@ else
   fail "plain push stdout: $(head -3 "$WORK/plain.out")"
 fi
 
+# Hostile server answers for a piece: an endless body is cut at what the
+# piece can be; an HTML page or a JPEG in its place fails, naming the piece.
+random_file "$WORK/h.bin" 700000
+hkey=$("$SX" push -q --piece-size 256K --backend "${NGINX_URL}hostile/" "$WORK/h.bin")
+victim=$(ls -S "$NGINX_DIR/data/hostile/" | head -1)   # the largest object: a full data piece
+cp "$NGINX_DIR/data/hostile/$victim" "$WORK/victim.png"
+head -c 300000000 /dev/zero > "$NGINX_DIR/data/hostile/$victim"
+mkdir -p "$WORK/hostile"
+start=$SECONDS
+expect_fail "a 300 MB body for a 256K piece is refused" "larger than a piece" \
+  timeout 60 "$SX" pull -q "$hkey" "$WORK/hostile/out"
+[ $((SECONDS - start)) -lt 20 ] && pass "refused in $((SECONDS - start)) s" || fail "took $((SECONDS - start)) s"
+printf '<html><body>Not found</body></html>' > "$NGINX_DIR/data/hostile/$victim"
+expect_fail "an HTML page in place of a piece" "piece [0-9]" "$SX" pull -q "$hkey" "$WORK/hostile/out"
+printf '\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00' > "$NGINX_DIR/data/hostile/$victim"
+expect_fail "a JPEG in place of a piece" "not a PNG" "$SX" pull -q "$hkey" "$WORK/hostile/out"
+[ -z "$(ls -A "$WORK/hostile")" ] && pass "hostile answers leave nothing behind" || fail "left: $(ls -A "$WORK/hostile")"
+cp "$WORK/victim.png" "$NGINX_DIR/data/hostile/$victim"
+"$SX" pull -q "$hkey" "$WORK/hostile/out" && same_file "$WORK/h.bin" "$WORK/hostile/out" "restored piece pulls again"
+
 finish
