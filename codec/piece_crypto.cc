@@ -59,6 +59,32 @@ Result<std::size_t> PieceCipher::seal(PiecePlace place, std::span<const std::byt
   return plain.size() + kTagBytes;
 }
 
+Status PieceCipher::begin_seal(PiecePlace place) {
+  std::uint8_t nonce[12], aad[sizeof kAadLabel + 12];
+  make_nonce(place, nonce);
+  make_aad(place, aad);
+  int n = 0;
+  if (EVP_EncryptInit_ex(impl_->ctx, EVP_aes_256_gcm(), nullptr, impl_->key.data(), nonce) != 1 ||
+      EVP_EncryptUpdate(impl_->ctx, nullptr, &n, aad, sizeof aad) != 1)
+    return make_error(Errc::kIo, "AES-256-GCM encryption failed");
+  return {};
+}
+
+void PieceCipher::seal_update(const std::byte* in, std::byte* out, std::size_t n) {
+  int written = 0;  // GCM is a stream mode: always n
+  EVP_EncryptUpdate(impl_->ctx, reinterpret_cast<unsigned char*>(out), &written,
+                    reinterpret_cast<const unsigned char*>(in), static_cast<int>(n));
+}
+
+Status PieceCipher::finish_seal(std::span<std::uint8_t, kTagBytes> tag) {
+  unsigned char tail[16];
+  int n = 0;
+  if (EVP_EncryptFinal_ex(impl_->ctx, tail, &n) != 1 ||
+      EVP_CIPHER_CTX_ctrl(impl_->ctx, EVP_CTRL_GCM_GET_TAG, kTagBytes, tag.data()) != 1)
+    return make_error(Errc::kIo, "AES-256-GCM encryption failed");
+  return {};
+}
+
 Result<std::size_t> PieceCipher::open(PiecePlace place, std::span<const std::byte> sealed, std::span<std::byte> out) {
   if (sealed.size() < kTagBytes) return make_error(Errc::kCorrupt, "encrypted piece too short");
   const std::size_t plain = sealed.size() - kTagBytes;

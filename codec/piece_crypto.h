@@ -41,6 +41,13 @@ class PieceCipher {
 
   // out = ciphertext ‖ tag (plain.size() + kTagBytes bytes). `out` may alias `plain`.
   Result<std::size_t> seal(PiecePlace place, std::span<const std::byte> plain, std::span<std::byte> out);
+  // seal in steps, for writing ciphertext straight into an image:
+  // begin_seal, then seal_update over the plaintext in order (any split;
+  // out == in allowed), then finish_seal for the tag.
+  Status begin_seal(PiecePlace place);
+  void seal_update(const std::byte* in, std::byte* out, std::size_t n);
+  Status finish_seal(std::span<std::uint8_t, kTagBytes> tag);
+
   // Inverse of seal; kCorrupt when the key is wrong or a byte was changed.
   // `out` may alias `sealed`.
   Result<std::size_t> open(PiecePlace place, std::span<const std::byte> sealed, std::span<std::byte> out);

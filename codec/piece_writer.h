@@ -24,6 +24,24 @@ std::size_t max_png_bytes(const Geometry& geometry);
 Result<std::size_t> write_piece(PieceHeader& header, std::span<const std::byte> payload,
                                 const Geometry& geometry, std::span<std::byte> out);
 
+// Hands out a piece's stored payload in order, straight into the image.
+class PayloadProducer {
+ public:
+  // Writes the next `n` bytes of the payload to `dst`.
+  virtual void produce(std::byte* dst, std::size_t n) = 0;
+
+ protected:
+  ~PayloadProducer() = default;
+};
+
+// write_piece for a payload made while the image is written (encryption
+// writes its ciphertext into the rows: one pass over the data instead of
+// two). The header, which holds the payload's CRC, is filled in last and the
+// checksums it touches are combined (zlib's crc32_combine/adler32_combine).
+Result<std::size_t> write_piece_streamed(PieceHeader& header, std::size_t payload_bytes,
+                                         PayloadProducer& producer, const Geometry& geometry,
+                                         std::span<std::byte> out);
+
 // Writes pieces with real deflate compression (level 1..12, libdeflate) for
 // compressible data. Owns its scratch and compressor: one per worker thread.
 class CompressingPieceWriter {

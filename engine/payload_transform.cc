@@ -1,6 +1,10 @@
 #include "engine/payload_transform.h"
 
+#include <array>
+#include <cstring>
+
 #include "codec/piece_format.h"
+#include "codec/piece_writer.h"
 
 namespace sx::engine {
 
@@ -28,6 +32,72 @@ Result<std::span<const std::byte>> PayloadTransform::seal(codec::PiecePlace plac
   if (!n) return std::move(n).error();
   flags |= codec::kFlagEncrypted;
   return std::span<const std::byte>(sealed_).first(*n);
+}
+
+namespace {
+
+// Encrypts the staged payload into the image as the writer asks for it, then
+// appends the tag.
+class SealingProducer final : public codec::PayloadProducer {
+ public:
+  SealingProducer(codec::PieceCipher& cipher, std::span<const std::byte> plain) : cipher_(cipher), plain_(plain) {}
+
+  void produce(std::byte* dst, std::size_t n) override {
+    const std::size_t body = std::min(n, plain_.size() - std::min(at_, plain_.size()));
+    if (body > 0) cipher_.seal_update(plain_.data() + at_, dst, body);
+    at_ += body;
+    for (std::size_t i = body; i < n; ++i, ++at_) {
+      if (at_ == plain_.size() && !tag_ready_) {
+        status_ = cipher_.finish_seal(tag_);
+        tag_ready_ = true;
+      }
+      dst[i] = std::byte{tag_[at_ - plain_.size()]};
+    }
+  }
+  const Status& status() const { return status_; }
+
+ private:
+  codec::PieceCipher& cipher_;
+  std::span<const std::byte> plain_;
+  std::size_t at_ = 0;
+  std::array<std::uint8_t, codec::kTagBytes> tag_{};
+  bool tag_ready_ = false;
+  Status status_;
+};
+
+class CopyingProducer final : public codec::PayloadProducer {
+ public:
+  explicit CopyingProducer(std::span<const std::byte> bytes) : bytes_(bytes) {}
+  void produce(std::byte* dst, std::size_t n) override {
+    std::memcpy(dst, bytes_.data() + at_, n);
+    at_ += n;
+  }
+
+ private:
+  std::span<const std::byte> bytes_;
+  std::size_t at_ = 0;
+};
+
+}  // namespace
+
+Result<std::size_t> PayloadTransform::write_piece(codec::PieceHeader& header, codec::PiecePlace place,
+                                                  std::span<const std::byte> plain, bool try_compress,
+                                                  const codec::Geometry& geometry, std::span<std::byte> png) {
+  std::span<const std::byte> stage = plain;
+  if (try_compress && !plain.empty()) {
+    packed_.resize(codec::Compressor::bound(plain.size()));
+    if (const std::size_t n = compressor_.compress(plain, packed_); n > 0) {
+      stage = std::span<const std::byte>(packed_).first(n);
+      header.flags |= codec::kFlagCompressed;
+    }
+  }
+  if (!cipher_) return codec::write_piece(header, stage, geometry, png);
+  header.flags |= codec::kFlagEncrypted;
+  if (auto begun = cipher_->begin_seal(place); !begun) return std::move(begun).error();
+  SealingProducer producer(*cipher_, stage);
+  auto written = codec::write_piece_streamed(header, stage.size() + codec::kTagBytes, producer, geometry, png);
+  if (written && !producer.status()) return producer.status().error();
+  return written;
 }
 
 Result<std::span<const std::byte>> PayloadTransform::open(codec::PiecePlace place, std::span<std::byte> stored,

@@ -13,6 +13,7 @@
 
 #include "codec/compression.h"
 #include "codec/piece_crypto.h"
+#include "codec/piece_format.h"
 #include "sx/error.h"
 
 namespace sx::engine {
@@ -29,6 +30,13 @@ class PayloadTransform {
   // `flags`. The result may point at `plain` itself.
   Result<std::span<const std::byte>> seal(codec::PiecePlace place, std::span<const std::byte> plain,
                                           bool try_compress, std::uint8_t& flags);
+  // Writes the piece PNG for `plain` into `png`: zstd (maybe), then AES-256-GCM
+  // straight into the image rows (one pass), or a plain copy. Sets
+  // header.flags, payload_bytes and payload_crc32. Returns the PNG's size.
+  Result<std::size_t> write_piece(codec::PieceHeader& header, codec::PiecePlace place,
+                                  std::span<const std::byte> plain, bool try_compress,
+                                  const codec::Geometry& geometry, std::span<std::byte> png);
+
   // The plaintext of a stored payload (decrypted in place in `stored`).
   Result<std::span<const std::byte>> open(codec::PiecePlace place, std::span<std::byte> stored,
                                           std::uint8_t flags, std::size_t expected_plain_bytes);

@@ -135,13 +135,14 @@ struct Uploader {
         header.flags = flags;
         header.piece_index = first_index + index;
         PayloadTransform& transform = transforms.acquire();
-        auto stored = transform.seal({domain, header.piece_index}, bytes, compress, header.flags);
         Result<std::size_t> written = make_error(Errc::kIo, "");
-        if (!stored) written = std::move(stored).error();
-        else if (ctx.options.deflate_level > 0)
+        if (ctx.options.deflate_level == 0) {
+          written = transform.write_piece(header, {domain, header.piece_index}, bytes, compress, geometry, s.png());
+        } else if (auto stored = transform.seal({domain, header.piece_index}, bytes, compress, header.flags); !stored) {
+          written = std::move(stored).error();
+        } else {
           written = codec::CompressingPieceWriter(ctx.options.deflate_level, geometry).write(header, *stored, s.png());
-        else
-          written = codec::write_piece(header, *stored, geometry, s.png());
+        }
         transforms.release(transform);
         if (!written) {
           failure.set(std::move(written).error());

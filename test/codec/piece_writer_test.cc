@@ -212,3 +212,32 @@ TEST_CASE("storagex v1 pieces read back") {
   REQUIRE(payload);
   CHECK(std::string_view(reinterpret_cast<const char*>(payload->data()), payload->size()) == text);
 }
+
+TEST_CASE("the streamed writer makes byte-identical pieces to the one-pass writer") {
+  struct Copy final : PayloadProducer {
+    std::span<const std::byte> bytes;
+    std::size_t at = 0;
+    void produce(std::byte* dst, std::size_t n) override {
+      std::memcpy(dst, bytes.data() + at, n);
+      at += n;
+    }
+  };
+  for (std::size_t piece : {std::size_t{2000}, std::size_t{300000}}) {
+    auto geometry = *geometry_for_piece_size(piece, kDefaultLimits);
+    for (std::size_t size : {std::size_t{0}, std::size_t{1}, piece / 3, piece}) {
+      CAPTURE(piece);
+      CAPTURE(size);
+      auto payload = random_bytes(size, static_cast<unsigned>(size + piece));
+      auto reference = encode(payload, geometry, 42);
+      std::vector<std::byte> png(max_png_bytes(geometry));
+      PieceHeader header;
+      header.piece_index = 42;
+      Copy producer;
+      producer.bytes = payload;
+      auto n = write_piece_streamed(header, payload.size(), producer, geometry, png);
+      REQUIRE(n);
+      png.resize(*n);
+      CHECK(png == reference.png);
+    }
+  }
+}
