@@ -17,11 +17,12 @@
 namespace sx::bench {
 namespace {
 
-// Runs /bin/cp SRC DST (the real tool users compare with); false on failure.
-bool run_cp(const std::string& src, const std::string& dst) {
+// Runs a real tool (cp, sync) the way a user would; false on failure.
+bool run_tool(const char* path, const char* name, const std::string& a, const std::string& b = {}) {
   const pid_t pid = ::fork();
   if (pid == 0) {
-    ::execl("/bin/cp", "cp", src.c_str(), dst.c_str(), nullptr);
+    if (b.empty()) ::execl(path, name, a.c_str(), nullptr);
+    else ::execl(path, name, a.c_str(), b.c_str(), nullptr);
     ::_exit(127);
   }
   int status = 0;
@@ -61,7 +62,7 @@ int run_local_bench(const BenchOptions& options) {
     return o;
   };
   Storage encrypted(make(true)), plain(make(false));
-  double cp = 1e9;
+  double cp = 1e9, cp_sync = 1e9;
   Timing enc, pub;
   bool ok = true;
   std::string failure;
@@ -75,10 +76,15 @@ int run_local_bench(const BenchOptions& options) {
     std::filesystem::remove(dir / "pulled.bin");
   };
   for (int round = 0; round < options.rounds && ok; ++round) {
-    cp = std::min(cp, seconds_of([&] { ok = run_cp(input, (dir / "copy.bin").string()); }));
+    const std::string copy = (dir / "copy.bin").string();
+    const double cp_once = seconds_of([&] { ok = run_tool("/bin/cp", "cp", input, copy); });
+    // cp then `sync FILE` (fsync): what pull does before it renames.
+    const double sync_once = seconds_of([&] { ok = ok && run_tool("/bin/sync", "sync", copy); });
+    cp = std::min(cp, cp_once);
+    cp_sync = std::min(cp_sync, cp_once + sync_once);
     ::sync();  // each contender starts with no dirty pages of the others
-    std::filesystem::remove(dir / "copy.bin");
-    if (!ok) failure = "cp failed";
+    std::filesystem::remove(copy);
+    if (!ok) failure = "cp or sync failed";
     run(encrypted, enc);
     ::sync();
     run(plain, pub);
@@ -93,17 +99,18 @@ int run_local_bench(const BenchOptions& options) {
   }
   const double mb = static_cast<double>(options.file_bytes) / 1e6;
   if (options.json) {
-    fmt::print("{{\"bytes\":{},\"rounds\":{},\"cp_mbps\":{:.1f},\"push_mbps\":{:.1f},\"pull_mbps\":{:.1f},"
+    fmt::print("{{\"bytes\":{},\"rounds\":{},\"cp_mbps\":{:.1f},\"cp_fsync_mbps\":{:.1f},\"push_mbps\":{:.1f},\"pull_mbps\":{:.1f},"
                "\"push_plain_mbps\":{:.1f},\"pull_plain_mbps\":{:.1f},\"push_vs_cp\":{:.3f},\"pull_vs_cp\":{:.3f},"
-               "\"push_encrypted_vs_plain\":{:.3f},\"pull_encrypted_vs_plain\":{:.3f}}}\n",
-               options.file_bytes, options.rounds, mb / cp, mb / enc.push, mb / enc.pull, mb / pub.push, mb / pub.pull,
-               cp / enc.push, cp / enc.pull, pub.push / enc.push, pub.pull / enc.pull);
+               "\"pull_vs_cp_fsync\":{:.3f},\"push_encrypted_vs_plain\":{:.3f},\"pull_encrypted_vs_plain\":{:.3f}}}\n",
+               options.file_bytes, options.rounds, mb / cp, mb / cp_sync, mb / enc.push, mb / enc.pull, mb / pub.push, mb / pub.pull,
+               cp / enc.push, cp / enc.pull, cp_sync / enc.pull, pub.push / enc.push, pub.pull / enc.pull);
   } else {
     fmt::print("local bench: {:.0f} MB random file, {} KiB pieces, best of {}, store on the same file system\n", mb,
                options.piece_bytes >> 10, options.rounds);
-    fmt::print("cp                      {:8.1f} MB/s\n", mb / cp);
+    fmt::print("cp                      {:8.1f} MB/s   cp + fsync (sync FILE) {:.1f} MB/s\n", mb / cp, mb / cp_sync);
     fmt::print("push (encrypted)        {:8.1f} MB/s = {:.2f} x cp\n", mb / enc.push, cp / enc.push);
-    fmt::print("pull (encrypted)        {:8.1f} MB/s = {:.2f} x cp (pull also fsyncs)\n", mb / enc.pull, cp / enc.pull);
+    fmt::print("pull (encrypted)        {:8.1f} MB/s = {:.2f} x cp, {:.2f} x cp + fsync (pull fsyncs)\n", mb / enc.pull,
+               cp / enc.pull, cp_sync / enc.pull);
     fmt::print("push (--no-encrypt)     {:8.1f} MB/s = {:.2f} x cp; encrypted keeps {:.0f}%\n", mb / pub.push,
                cp / pub.push, 100 * pub.push / enc.push);
     fmt::print("pull (--no-encrypt)     {:8.1f} MB/s = {:.2f} x cp; encrypted keeps {:.0f}%\n", mb / pub.pull,
