@@ -104,55 +104,27 @@ std::size_t max_png_bytes(const Geometry& geometry) {
                       png::chunk_bytes(compressed_bound) + png::chunk_bytes(0));
 }
 
+namespace {
+
+class SpanProducer final : public PayloadProducer {
+ public:
+  explicit SpanProducer(std::span<const std::byte> bytes) : bytes_(bytes) {}
+  void produce(std::byte* dst, std::size_t n) override {
+    std::memcpy(dst, bytes_.data() + at_, n);
+    at_ += n;
+  }
+
+ private:
+  std::span<const std::byte> bytes_;
+  std::size_t at_ = 0;
+};
+
+}  // namespace
+
 Result<std::size_t> write_piece(PieceHeader& header, std::span<const std::byte> payload,
                                 const Geometry& geometry, std::span<std::byte> out) {
-  if (payload.size() > geometry.capacity())
-    return make_error(Errc::kInvalidArgument, "payload larger than the piece capacity");
-  const std::uint32_t rows = geometry.rows_for(payload.size());
-  const std::size_t total = stored_png_bytes(geometry.width, rows);
-  if (out.size() < total)
-    return make_error(Errc::kInvalidArgument, "output buffer too small for the piece");
-
-  header.payload_bytes = payload.size();
-  header.payload_crc32 = crc32(payload);
-  std::byte header_bytes[kHeaderBytes];
-  encode_header(header, std::span<std::byte, kHeaderBytes>(header_bytes));
-  const PixelSource source{std::span<const std::byte, kHeaderBytes>(header_bytes), payload};
-
-  std::byte* p = png::write_signature_and_ihdr(out.data(), geometry.width, rows);
-  const std::size_t raw = raw_stream_bytes(geometry.width, rows);
-  const std::size_t blocks = std::max<std::size_t>(1, (raw + kStoredBlockMax - 1) / kStoredBlockMax);
-  const std::size_t zlib = 2 + blocks * 5 + raw + 4;
-  std::byte* chunk = p;
-  store_be32(p, static_cast<std::uint32_t>(zlib));
-  std::memcpy(p + 4, "IDAT", 4);
-  p[8] = std::byte{0x78};  // CMF: deflate, 32 KiB window
-  p[9] = std::byte{0x01};  // FLG: fastest, no dictionary; 0x7801 % 31 == 0
-  std::uint32_t chunk_crc = crc32(std::span<const std::byte>(chunk + 4, 6));
-  p += 10;
-
-  std::uint32_t adler = 1;
-  const std::size_t row_bytes = std::size_t{geometry.width} * kBytesPerPixel;
-  for (std::size_t done = 0, block = 0; block < blocks; ++block) {
-    const std::size_t n = std::min(kStoredBlockMax, raw - done);
-    std::byte* block_start = p;
-    p[0] = std::byte{block + 1 == blocks ? std::uint8_t{1} : std::uint8_t{0}};  // BFINAL, BTYPE=00
-    store_le16(p + 1, static_cast<std::uint16_t>(n));
-    store_le16(p + 3, static_cast<std::uint16_t>(~n));
-    p += 5;
-    // Copy then checksum while the block (64 KiB) is still in cache.
-    write_scanlines(source, row_bytes, done, p, n);
-    adler = adler32(std::span<const std::byte>(p, n), adler);
-    p += n;
-    chunk_crc = crc32(std::span<const std::byte>(block_start, 5 + n), chunk_crc);
-    done += n;
-  }
-  store_be32(p, adler);
-  chunk_crc = crc32(std::span<const std::byte>(p, 4), chunk_crc);
-  store_be32(p + 4, chunk_crc);
-  p += 8;
-  p = png::write_iend(p);
-  return static_cast<std::size_t>(p - out.data());
+  SpanProducer producer(payload);
+  return write_piece_streamed(header, payload.size(), producer, geometry, out);
 }
 
 Result<std::size_t> write_piece_streamed(PieceHeader& header, std::size_t payload_bytes,
