@@ -146,7 +146,7 @@ Result<FetchedManifest> fetch_manifest(Context& ctx, net::Backend& backend, cons
     auto index = codec::parse_index(text, ctx.manifest_limits);
     if (!index) return std::move(index).error();
     std::string joined;
-    joined.reserve(index->total_bytes);
+    joined.reserve(std::min<std::uint64_t>(index->total_bytes, std::uint64_t{64} << 20));  // a claim, not yet a fact
     for (const codec::ManifestSlice& slice : index->slices) {
       if (ctx.cancelled) return make_error(Errc::kCancelled, "pull cancelled");
       auto part = fetch_document_piece_again(ctx, backend, slice.key, transform);
