@@ -72,6 +72,8 @@ void add_transfer_options(CLI::App* cmd, sx::Options& o) {
   cmd->add_option("--stall-timeout", o.stall_timeout_s, "seconds below 1 KiB/s before a transfer is retried")
       ->check(CLI::Range(1, 3600))->capture_default_str();
   cmd->add_option("--connect-timeout", o.connect_timeout_s, "seconds")->check(CLI::Range(1, 600))->capture_default_str();
+  cmd->add_option("--request-timeout", o.request_timeout_s, "seconds one request may take in all")
+      ->check(CLI::Range(1, 86400))->capture_default_str();
   cmd->add_flag("--insecure", o.insecure, "do NOT verify TLS certificates (unsafe)");
   cmd->add_option("--endpoint", o.endpoint, "S3 endpoint URL (default: AWS_ENDPOINT_URL, else AWS)");
 }

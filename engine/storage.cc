@@ -25,6 +25,7 @@ struct Storage::Impl {
       net::TransferOptions t;
       t.connect_timeout = std::chrono::seconds(options.connect_timeout_s);
       t.stall_timeout = std::chrono::seconds(options.stall_timeout_s);
+      t.request_timeout = std::chrono::seconds(options.request_timeout_s);
       t.insecure = options.insecure;
       t.retry.max_retries = options.retries;
       loop = std::make_unique<net::EventLoop>(t);

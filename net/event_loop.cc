@@ -262,6 +262,7 @@ struct EventLoop::Impl {
                      static_cast<long>(options.connect_timeout.count()));
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, options.low_speed_bytes);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.stall_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options.request_timeout.count() * 1000));
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
     curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
@@ -373,6 +374,8 @@ struct EventLoop::Impl {
     std::string message;
     if (t.overflow || code == CURLE_FILESIZE_EXCEEDED) {
       message = "response larger than a piece can be, refused";
+    } else if (code == CURLE_UNSUPPORTED_PROTOCOL && t.request.url.rfind("https:", 0) == 0) {
+      message = "refused a redirect away from https (a downgrade would expose the transfer)";
     } else if (code != CURLE_OK) {
       message = t.errbuf[0] ? t.errbuf : curl_easy_strerror(code);
     } else {

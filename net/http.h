@@ -67,6 +67,9 @@ struct TransferOptions {
   // aborted and retried (a stalled connection, not a slow link).
   std::chrono::seconds stall_timeout{30};
   long low_speed_bytes = 1024;
+  // Whole-request ceiling, however the bytes trickle (a server that feeds
+  // 1 KiB/s forever would pass the stall check).
+  std::chrono::seconds request_timeout{600};
   long max_redirects = 5;
   bool insecure = false;  // --insecure: skip TLS verification
   RetryOptions retry;

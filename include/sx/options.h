@@ -29,6 +29,7 @@ struct Options {
   int retries = 8;             // per request
   int stall_timeout_s = 30;    // abort a transfer slower than 1 KiB/s this long
   int connect_timeout_s = 10;
+  int request_timeout_s = 600;  // ceiling for one request, retried like a timeout
   bool insecure = false;       // skip TLS verification (never the default)
   std::string endpoint;        // S3 endpoint URL (else AWS_ENDPOINT_URL; "" = AWS)
   std::string acl;             // S3 canned ACL for pushed objects, e.g. "public-read"
