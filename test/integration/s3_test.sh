@@ -193,4 +193,19 @@ else
   fail "bench transfer: exit $? ($(tail -1 "$WORK/bench.err"))"
 fi
 
+# The secret never shows: not in --json events, progress, errors or manifests.
+random_file "$WORK/sec.bin" 2000000
+SK=$AWS_SECRET_ACCESS_KEY
+"$SX" push --json --no-encrypt --compress none --piece-size 512K --backend "s3://$B/secret" "$WORK/sec.bin" \
+  > "$WORK/sec.json" 2> "$WORK/sec.err"
+skey=$("$PY" -c 'import json,sys; print(json.loads(sys.stdin.read().splitlines()[-1])["key"])' < "$WORK/sec.json")
+"$SX" info --json "$skey" >> "$WORK/sec.json" 2>> "$WORK/sec.err"
+env AWS_ACCESS_KEY_ID=nosuchkey "$SX" push --json --backend "s3://$B/secret2" "$WORK/sec.bin" >> "$WORK/sec.json" 2>> "$WORK/sec.err"
+s3check get "$B" "secret/${skey##*/}" "$WORK/sec.manifest.png" || fail "get the manifest object"
+if grep -qa -- "$SK" "$WORK/sec.json" "$WORK/sec.err" "$WORK/sec.manifest.png"; then
+  fail "the secret access key appears in output or in the manifest"
+else
+  pass "the secret appears in no output, error or manifest object"
+fi
+
 finish
