@@ -8,12 +8,10 @@
 
 namespace sx::engine {
 
-PayloadTransform::PayloadTransform(const std::optional<codec::ContentKey>& key, std::size_t max_plain_bytes) {
+// Buffers are sized on first use: a pull of an uncompressed file never
+// touches them.
+PayloadTransform::PayloadTransform(const std::optional<codec::ContentKey>& key) {
   if (key) cipher_.emplace(*key);
-  // Sized lazily on first use: a pull of an unencrypted, uncompressed file
-  // never touches them.
-  packed_.reserve(0);
-  (void)max_plain_bytes;
 }
 
 Result<std::span<const std::byte>> PayloadTransform::seal(codec::PiecePlace place, std::span<const std::byte> plain,
@@ -120,10 +118,9 @@ Result<std::span<const std::byte>> PayloadTransform::open(codec::PiecePlace plac
   return std::span<const std::byte>(stage);
 }
 
-TransformPool::TransformPool(std::size_t count, const std::optional<codec::ContentKey>& key,
-                             std::size_t max_plain_bytes) {
+TransformPool::TransformPool(std::size_t count, const std::optional<codec::ContentKey>& key) {
   for (std::size_t i = 0; i < count; ++i) {
-    all_.push_back(std::make_unique<PayloadTransform>(key, max_plain_bytes));
+    all_.push_back(std::make_unique<PayloadTransform>(key));
     free_.push_back(all_.back().get());
   }
 }

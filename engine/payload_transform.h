@@ -24,7 +24,7 @@ inline constexpr std::size_t kPayloadOverhead = codec::kTagBytes;
 
 class PayloadTransform {
  public:
-  PayloadTransform(const std::optional<codec::ContentKey>& key, std::size_t max_plain_bytes);
+  explicit PayloadTransform(const std::optional<codec::ContentKey>& key);
 
   // The bytes to store for `plain`; ORs kFlagCompressed / kFlagEncrypted into
   // `flags`. The result may point at `plain` itself.
@@ -51,7 +51,7 @@ class PayloadTransform {
 // A fixed set of transforms handed to workers (at most one each).
 class TransformPool {
  public:
-  TransformPool(std::size_t count, const std::optional<codec::ContentKey>& key, std::size_t max_plain_bytes);
+  TransformPool(std::size_t count, const std::optional<codec::ContentKey>& key);
   PayloadTransform& acquire();
   void release(PayloadTransform& transform);
 

@@ -69,22 +69,18 @@ Result<Payload> fetch_document_piece(Context& ctx, net::Backend& backend, const 
     if (!piece) return std::move(piece).error();
     if (!(piece->header.flags & codec::kFlagManifest))
       return make_error(Errc::kInvalidArgument, "this key is a data piece, not a download key");
+    // Decrypt first: a compressed manifest's size sits in the zstd frame,
+    // readable only then (and bounded by the decode limit).
+    const codec::PiecePlace place{1, piece->header.piece_index};
     const std::span<std::byte> stored = pixel_span.subspan(codec::kHeaderBytes, piece->payload.size());
-    std::size_t plain_bytes = stored.size();
-    if (piece->header.flags & codec::kFlagCompressed) {
-      // The frame sits behind the AEAD: its size is read after decryption.
-      plain_bytes = 0;
-    }
-    auto plain = transform.open({1, piece->header.piece_index}, stored,
-                                piece->header.flags & ~codec::kFlagCompressed, plain_bytes);
+    auto plain = transform.open(place, stored, piece->header.flags & ~codec::kFlagCompressed, stored.size());
     if (!plain) return std::move(plain).error();
     if (piece->header.flags & codec::kFlagCompressed) {
       auto size = codec::Compressor::frame_size(*plain, ctx.limits.max_pixel_bytes);
       if (!size) return std::move(size).error();
-      std::vector<std::byte> packed(plain->begin(), plain->end());
-      auto unpacked = transform.open({1, piece->header.piece_index}, packed, codec::kFlagCompressed, *size);
-      if (!unpacked) return std::move(unpacked).error();
-      plain = *unpacked;
+      const std::span<std::byte> packed = stored.first(plain->size());  // the plaintext, in place
+      plain = transform.open(place, packed, codec::kFlagCompressed, *size);
+      if (!plain) return std::move(plain).error();
     }
     payload.text.assign(reinterpret_cast<const char*>(plain->data()), plain->size());
     payload.encrypted = piece->header.flags & codec::kFlagEncrypted;
@@ -114,7 +110,7 @@ Result<Payload> fetch_document_piece_again(Context& ctx, net::Backend& backend, 
 
 Result<FetchedManifest> fetch_manifest(Context& ctx, net::Backend& backend, const std::string& key,
                                        const std::optional<codec::ContentKey>& content_key) {
-  PayloadTransform transform(content_key, 0);
+  PayloadTransform transform(content_key);
   auto root = fetch_document_piece_again(ctx, backend, key, transform);
   if (!root) {
     Error e = std::move(root).error();
@@ -192,7 +188,7 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
   });
   // Pixel buffers are needed only while a worker decodes: one per worker, not per slot.
   PieceWindow decoders(workers, 0, pixel_cap);
-  TransformPool transforms(workers, content_key, manifest.piece_size);
+  TransformPool transforms(workers, content_key);
   const bool encrypted = manifest.encryption != "none";
 
   // Decodes and writes one fetched piece on a worker; a corrupt body is

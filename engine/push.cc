@@ -272,7 +272,7 @@ Result<std::string> push(Context& ctx, net::Backend& backend, const std::string&
       content_key = *derived;
     }
   }
-  TransformPool transforms(static_cast<std::size_t>(ctx.pool.size()), content_key, piece_bytes);
+  TransformPool transforms(static_cast<std::size_t>(ctx.pool.size()), content_key);
   Uploader uploader{ctx, backend, *geometry, transforms, o.compress};
   codec::Sha256 file_hash;
   auto records = uploader.run(*source, 0, true,
