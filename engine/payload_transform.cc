@@ -63,19 +63,6 @@ class SealingProducer final : public codec::PayloadProducer {
   Status status_;
 };
 
-class CopyingProducer final : public codec::PayloadProducer {
- public:
-  explicit CopyingProducer(std::span<const std::byte> bytes) : bytes_(bytes) {}
-  void produce(std::byte* dst, std::size_t n) override {
-    std::memcpy(dst, bytes_.data() + at_, n);
-    at_ += n;
-  }
-
- private:
-  std::span<const std::byte> bytes_;
-  std::size_t at_ = 0;
-};
-
 }  // namespace
 
 Result<std::size_t> PayloadTransform::write_piece(codec::PieceHeader& header, codec::PiecePlace place,
