@@ -39,6 +39,14 @@ alive() {
     case "$(readlink "/proc/$1/exe" 2>/dev/null)" in *nginx*) return 0 ;; esac
     return 1
 }
+# running and not a zombie, whatever its binary: right after `setsid nginx &`
+# the child may not have exec'd nginx yet, so alive() would say no.
+running() {
+    [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 1
+    st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)
+    [ -n "$st" ] && [ "$st" != Z ]
+}
+
 # any live (non-zombie) member of process group $1
 group_alive() {
     for m in $(pgrep -g "$1" 2>/dev/null); do
@@ -119,7 +127,7 @@ start() {
         url="http://127.0.0.1:$port/"
         i=0
         while [ $i -lt 100 ]; do      # ~10 s
-            if ! alive "$pid"; then break; fi
+            if ! running "$pid"; then break; fi
             code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" 2>/dev/null)
             if [ -n "$code" ] && [ "$code" != 000 ]; then
                 echo "$port" > "$DIR/port"
@@ -129,7 +137,7 @@ start() {
             sleep 0.1
             i=$((i + 1))
         done
-        if alive "$pid"; then
+        if running "$pid"; then
             stop_pid "$pid"
             die "nginx (pid $pid) never answered on $url within 10 s; see $DIR/error.log"
         fi
