@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <map>
 #include <csignal>
 #include <thread>
 
@@ -108,10 +107,9 @@ int main(int argc, char** argv) {
   push->add_option("--passphrase", options.passphrase,
                    "derive the key from a passphrase with Argon2id (also SXENGINE_PASSPHRASE)")
       ->envname("SXENGINE_PASSPHRASE");
-  push->add_option("--compress", options.compress, "zstd before encryption: auto (when a sample shrinks), none, zstd")
-      ->transform(CLI::CheckedTransformer(std::map<std::string, sx::Options::Compress>{
-          {"auto", sx::Options::Compress::kAuto}, {"none", sx::Options::Compress::kNone},
-          {"zstd", sx::Options::Compress::kZstd}}));
+  std::string compress = "auto";
+  push->add_option("--compress", compress, "zstd before encryption: auto (when a sample shrinks), none, zstd")
+      ->check(CLI::IsMember({"auto", "none", "zstd"}))->capture_default_str();
   push->add_option("--level", options.deflate_level, "0 stored (fastest) or deflate level 1..12")
       ->check(CLI::Range(0, 12))->capture_default_str();
   push->add_option("--acl", options.acl, "S3 canned ACL for every object (public-read: keys pull without credentials)")
@@ -179,6 +177,9 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
 
+  options.compress = compress == "none"   ? sx::Options::Compress::kNone
+                     : compress == "zstd" ? sx::Options::Compress::kZstd
+                                          : sx::Options::Compress::kAuto;
   if (bench_codec->parsed()) return sx::bench::run_codec_bench(bench_options);
   if (bench_transfer->parsed()) return sx::bench::run_transfer_bench(bench_options);
   if (bench_local->parsed()) return sx::bench::run_local_bench(bench_options);
