@@ -55,7 +55,27 @@ std::string printable_prefix(std::string_view text) {
 // an exception in the middle of an upload.
 Status check_pattern(const HostProfile& profile, std::string_view name) {
   if (profile.url_pattern.empty()) return {};
-  if (profile.url_pattern.size() > kMaxPatternBytes) return bad_profile(name, "the URL pattern is too long");
+  const std::string_view pattern = profile.url_pattern;
+  if (pattern.size() > kMaxPatternBytes) return bad_profile(name, "the URL pattern is too long");
+  // libstdc++ parses the numbers of backreferences and {n,m} counts into a
+  // long without a bound (signed overflow, found by the fuzzer): refuse
+  // backreferences and counts of more than four digits before compiling.
+  std::size_t digits_in_braces = 0;
+  bool in_braces = false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      if (pattern[i + 1] >= '1' && pattern[i + 1] <= '9')
+        return bad_profile(name, "backreferences are not supported in URL patterns");
+      ++i;  // an escaped character
+      continue;
+    }
+    if (c == '{') in_braces = true, digits_in_braces = 0;
+    else if (c == '}') in_braces = false;
+    else if (in_braces && c >= '0' && c <= '9' && ++digits_in_braces > 4)
+      return bad_profile(name, "repetition counts above 9999 are not supported in URL patterns");
+    else if (in_braces && c == ',') digits_in_braces = 0;
+  }
   try {
     std::regex compiled(profile.url_pattern);
   } catch (const std::regex_error& e) {

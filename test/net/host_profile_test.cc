@@ -96,3 +96,11 @@ TEST_CASE("fuzzer regression inputs are handled without crashing") {
   }
   CHECK(seen >= 2);
 }
+
+TEST_CASE("patterns libstdc++ would overflow on are refused before compiling") {
+  CHECK_FALSE(parse_host_profile(R"x({"url":"http://h/u","response_pattern":"(a)\\77777777777777777777"})x", "p"));
+  CHECK_FALSE(parse_host_profile(R"x({"url":"http://h/u","response_pattern":"a{99999999999999999999}"})x", "p"));
+  CHECK_FALSE(parse_host_profile(R"x({"url":"http://h/u","response_pattern":"(x)\\1"})x", "p"));
+  CHECK(parse_host_profile(R"x({"url":"http://h/u","response_pattern":"https://\\S{1,2000}"})x", "p"));
+  CHECK(parse_host_profile(R"x({"url":"http://h/u","response_pattern":"a\\\\1"})x", "p"));  // an escaped backslash, then 1
+}
