@@ -16,10 +16,13 @@ Result<PieceView> read_piece(std::span<const std::byte> png, std::span<std::byte
                              const DecodeLimits& limits) {
   auto decoded = decode_rgb8(png, pixels, limits);
   if (!decoded) return std::move(decoded).error();
-  auto header = decode_header(*decoded);
+  return check_piece(*decoded);
+}
+
+Result<PieceView> check_piece(std::span<const std::byte> pixels) {
+  auto header = decode_header(pixels);
   if (!header) return std::move(header).error();
-  const auto payload = std::span<const std::byte>(*decoded).subspan(kHeaderBytes,
-                                                                    header->payload_bytes);
+  const auto payload = pixels.subspan(kHeaderBytes, header->payload_bytes);
   if (crc32(payload) != header->payload_crc32)
     return make_error(Errc::kCorrupt, "piece payload checksum mismatch");
   return PieceView{*header, payload};

@@ -20,6 +20,9 @@ struct PieceView {
 Result<PieceView> read_piece(std::span<const std::byte> png, std::span<std::byte> pixels,
                              const DecodeLimits& limits);
 
+// The header and payload CRC checks of read_piece, on pixels already decoded.
+Result<PieceView> check_piece(std::span<const std::byte> pixels);
+
 // storagex 0.1–0.3: pixel bytes are a little-endian u32 payload length, the
 // payload, then zero padding. No checksum exists in that format.
 Result<std::span<const std::byte>> read_storagex_v1_piece(std::span<const std::byte> png,

@@ -65,7 +65,7 @@ Result<Payload> fetch_document_piece(Context& ctx, net::Backend& backend, const 
   if (!decoded) return std::move(decoded).error();
   Payload payload;
   if (codec::has_piece_magic(*decoded)) {
-    auto piece = codec::read_piece(bytes, pixel_span, ctx.limits);
+    auto piece = codec::check_piece(*decoded);  // decoded once, above
     if (!piece) return std::move(piece).error();
     if (!(piece->header.flags & codec::kFlagManifest))
       return make_error(Errc::kInvalidArgument, "this key is a data piece, not a download key");
