@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "base/text.h"
+
 namespace sx::cli {
 namespace {
 
@@ -11,16 +13,6 @@ std::string human_bytes(double bytes) {
   int unit = 0;
   while (bytes >= 1024 && unit < 4) bytes /= 1024, ++unit;
   return fmt::format("{:.1f} {}", bytes, units[unit]);
-}
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') out += '\\', out += c;
-    else if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", static_cast<int>(c));
-    else out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace
@@ -58,6 +50,7 @@ void ProgressPrinter::on_piece(std::uint64_t index, std::uint64_t bytes) {
   std::lock_guard lock(mutex_);
   done_bytes_ += bytes;
   ++done_pieces_;
+  last_retry_.clear();
   if (mode_ == ProgressMode::kJson)
     fmt::print(stdout, "{{\"event\":\"piece\",\"index\":{},\"bytes\":{}}}\n", index, bytes);
   else
@@ -69,9 +62,13 @@ void ProgressPrinter::on_retry(std::string_view url, int attempt, std::string_vi
   ++retries_;
   if (mode_ == ProgressMode::kJson) {
     fmt::print(stdout, "{{\"event\":\"retry\",\"url\":{},\"attempt\":{},\"reason\":{}}}\n",
-               json_string(url), attempt, json_string(reason));
+               text::json_string(url), attempt, text::json_string(reason));
   } else if (mode_ == ProgressMode::kLog) {
     fmt::print(stderr, "sxengine: retry {} of {}: {}\n", attempt, printable(url), printable(reason));
+  } else if (mode_ == ProgressMode::kTerminal) {
+    // A hung server retried for minutes must not look like a frozen line.
+    last_retry_ = fmt::format("retry {}: {}", attempt, printable(reason).substr(0, 60));
+    print_status(true);
   }
 }
 
@@ -93,6 +90,14 @@ void ProgressPrinter::on_finish(std::uint64_t bytes, double seconds, long retrie
              human_bytes(static_cast<double>(bytes)), seconds, mbps, done_pieces_, retries);
 }
 
+void ProgressPrinter::on_error(std::string_view code, int exit_status, std::string_view message) {
+  std::lock_guard lock(mutex_);
+  if (mode_ != ProgressMode::kJson) return;
+  fmt::print(stdout, "{{\"event\":\"error\",\"code\":{},\"exit\":{},\"message\":{}}}\n", text::json_string(code),
+             exit_status, text::json_string(message));
+  std::fflush(stdout);
+}
+
 void ProgressPrinter::close_line() {
   std::lock_guard lock(mutex_);
   if (line_open_) std::fputc('\n', stderr), line_open_ = false;
@@ -110,11 +115,15 @@ void ProgressPrinter::print_status(bool force) {
   std::string eta = "?";
   if (total_bytes_ > 0 && rate > 0)
     eta = fmt::format("{:.0f} s", static_cast<double>(total_bytes_ - std::min(done_bytes_, total_bytes_)) / rate);
-  const std::string line =
-      fmt::format("{} {} / {}  {}/s  ETA {}  pieces {}/{}  retries {}", operation_,
+  // An unknown total (stdin, a FIFO) shows the pieces done, not "1/0".
+  const std::string pieces = total_pieces_ ? fmt::format("{}/{}", done_pieces_, total_pieces_)
+                                           : fmt::format("{}", done_pieces_);
+  std::string line =
+      fmt::format("{} {} / {}  {}/s  ETA {}  pieces {}  retries {}", operation_,
                   human_bytes(static_cast<double>(done_bytes_)),
                   total_bytes_ ? human_bytes(static_cast<double>(total_bytes_)) : std::string("?"),
-                  human_bytes(rate), eta, done_pieces_, total_pieces_, retries_);
+                  human_bytes(rate), eta, pieces, retries_);
+  if (!last_retry_.empty()) line += "  (" + last_retry_ + ")";
   if (mode_ == ProgressMode::kTerminal) {
     fmt::print(stderr, "\r\x1b[2K{}", line);
     line_open_ = true;

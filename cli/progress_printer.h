@@ -29,6 +29,8 @@ class ProgressPrinter final : public ProgressSink {
   void on_finish(std::uint64_t bytes, double seconds, long retries) override;
   // Ends the live line so an error message starts on its own line.
   void close_line();
+  // --json: the failure as an event ({"event":"error",…}); nothing otherwise.
+  void on_error(std::string_view code, int exit_status, std::string_view message);
 
  private:
   void print_status(bool force);  // with mutex_ held
@@ -41,6 +43,7 @@ class ProgressPrinter final : public ProgressSink {
   std::uint64_t done_bytes_ = 0;
   std::uint64_t done_pieces_ = 0;
   long retries_ = 0;
+  std::string last_retry_;  // shown on the live line while a request is being retried
   bool line_open_ = false;
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point last_print_;

@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <xxhash.h>
 
+#include "base/text.h"
+
 namespace sx::codec {
 
 std::uint32_t crc32(std::span<const std::byte> bytes, std::uint32_t seed) {
@@ -43,21 +45,11 @@ Sha256Digest sha256(std::span<const std::byte> bytes) {
   return hasher.finish();
 }
 
-std::string to_hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex(bytes.size() * 2, '0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    hex[2 * i] = kDigits[bytes[i] >> 4];
-    hex[2 * i + 1] = kDigits[bytes[i] & 15];
-  }
-  return hex;
-}
-
 std::string content_name(std::span<const std::byte> bytes) {
   const XXH128_hash_t hash = XXH3_128bits(bytes.data(), bytes.size());
   XXH128_canonical_t canonical;
   XXH128_canonicalFromHash(&canonical, hash);
-  return to_hex(std::span<const std::uint8_t>(
+  return text::to_hex(std::span<const std::uint8_t>(
       reinterpret_cast<const std::uint8_t*>(canonical.digest), sizeof canonical.digest));
 }
 

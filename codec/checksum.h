@@ -38,6 +38,4 @@ Sha256Digest sha256(std::span<const std::byte> bytes);
 // 128-bit XXH3 of `bytes` as 32 lowercase hex digits: content-derived object names.
 std::string content_name(std::span<const std::byte> bytes);
 
-std::string to_hex(std::span<const std::uint8_t> bytes);
-
 }  // namespace sx::codec

@@ -5,23 +5,14 @@
 
 #include <algorithm>
 
+#include "base/text.h"
+
 namespace sx::codec {
 namespace {
 
 void append_json_string(fmt::memory_buffer& out, std::string_view text) {
-  out.push_back('"');
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (u < 0x20) {
-      fmt::format_to(std::back_inserter(out), "\\u{:04x}", u);
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
+  const std::string literal = text::json_string(text);
+  out.append(literal.data(), literal.data() + literal.size());
 }
 
 Error corrupt(std::string_view what) {

@@ -8,6 +8,7 @@
 
 #include "codec/byte_order.h"
 #include "codec/checksum.h"
+#include "codec/piece_writer.h"
 #include "codec/png_chunks.h"
 
 namespace sx::codec {
@@ -106,6 +107,17 @@ Result<ImageInfo> read_image_info(std::span<const std::byte> png, const DecodeLi
                                         std::to_string(info.height) +
                                         " pixels exceeds the decode limits");
   return info;
+}
+
+std::size_t max_received_png_bytes(std::uint32_t width, std::uint32_t height) {
+  const std::size_t pixels = pixel_bytes(width, height);
+  return max_png_bytes(Geometry{width, height}) + pixels * 2 + (64 << 10);
+}
+
+Result<std::size_t> png_body_bound(std::span<const std::byte> head, const DecodeLimits& limits) {
+  auto info = read_image_info(head, limits);
+  if (!info) return std::move(info).error();
+  return max_received_png_bytes(info->width, info->height);
 }
 
 Result<std::span<std::byte>> decode_rgb8_complete(std::span<const std::byte> png,

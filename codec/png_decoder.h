@@ -22,6 +22,16 @@ struct ImageInfo {
 // caller can size its buffer before decoding. kCorrupt or kLimit on failure.
 Result<ImageInfo> read_image_info(std::span<const std::byte> png, const DecodeLimits& limits);
 
+// The most bytes a PNG of width x height may take as a host may hand it
+// back: re-encoded losslessly it may have gained an alpha channel or 16-bit
+// samples (up to 8/3 of the RGB8 bytes when incompressible).
+std::size_t max_received_png_bytes(std::uint32_t width, std::uint32_t height);
+
+// Judges the first bytes of a body before the rest arrives: a PNG signature
+// and an IHDR within `limits`; returns max_received_png_bytes for that IHDR.
+// kCorrupt ("not a PNG image") or kLimit otherwise.
+Result<std::size_t> png_body_bound(std::span<const std::byte> head, const DecodeLimits& limits);
+
 // Decodes into `pixels` (at least info.rgb8_bytes()); returns the RGB8 bytes
 // written, a prefix of `pixels`. Allocates nothing on the fast path.
 Result<std::span<std::byte>> decode_rgb8(std::span<const std::byte> png,

@@ -8,27 +8,29 @@
 
 #include "codec/manifest.h"
 #include "codec/piece_format.h"
+#include "engine/cancel_token.h"
 #include "sx/error.h"
 #include "sx/options.h"
 #include "sx/progress.h"
-
-namespace sx::net {
-class EventLoop;
-}
 
 namespace sx::engine {
 
 class ThreadPool;
 
+// A piece whose body arrives corrupt after a 200 (a flaky proxy) is fetched
+// this many times in all before the operation fails naming it.
+inline constexpr int kMaxCorruptRefetches = 3;
+
 struct Context {
   const Options& options;
   ThreadPool& pool;
-  std::atomic<bool>& cancelled;
+  CancelToken& cancel;  // the user's Ctrl-C, or a sibling piece's failure
   codec::DecodeLimits limits;
   codec::ManifestLimits manifest_limits;
   std::function<long()> retries;  // request retries so far (network backends)
   std::atomic<long> refetches{0};  // pieces fetched again after a corrupt body
 
+  bool cancelled() const { return cancel.requested(); }
   long all_retries() const { return retries() + refetches.load(); }
 };
 
@@ -36,11 +38,11 @@ struct Context {
 // (they are usually consequences). Setting it cancels the rest.
 class FirstError {
  public:
-  explicit FirstError(std::atomic<bool>& cancelled) : cancelled_(cancelled) {}
+  explicit FirstError(CancelToken& cancel) : cancel_(cancel) {}
   void set(Error error) {
     std::lock_guard lock(mutex_);
     if (!error_) error_ = std::move(error);
-    cancelled_ = true;
+    cancel_.request();
   }
   std::optional<Error> take() {
     std::lock_guard lock(mutex_);
@@ -48,7 +50,7 @@ class FirstError {
   }
 
  private:
-  std::atomic<bool>& cancelled_;
+  CancelToken& cancel_;
   std::mutex mutex_;  // guards error_
   std::optional<Error> error_;
 };

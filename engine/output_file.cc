@@ -1,11 +1,13 @@
 #include "engine/output_file.h"
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -38,8 +40,19 @@ namespace {
 
 // Removes temp files an earlier pull of the same name left when it was
 // killed (SIGKILL, power loss): ".NAME.sxpart-PID-N" whose PID is gone.
+// A file name of at most 255 bytes (NAME_MAX) holds the temp name's
+// ".", ".sxpart-", a pid and a random number: the stored name is cut to fit.
+constexpr std::size_t kTempNameRoom = 255 - 1 - 8 - 10 - 1 - 10;
+
+std::string temp_prefix(const std::string& name) {
+  std::string prefix = ".";  // built in steps: GCC 12 warns falsely on "." + std::string
+  prefix += name.substr(0, kTempNameRoom);
+  prefix += ".sxpart-";
+  return prefix;
+}
+
 void remove_stale_temp_files(const std::filesystem::path& dir, const std::string& name) {
-  const std::string prefix = "." + name + ".sxpart-";
+  const std::string prefix = temp_prefix(name);
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::string file = entry.path().filename().string();
@@ -48,8 +61,11 @@ void remove_stale_temp_files(const std::filesystem::path& dir, const std::string
     const auto dash = rest.find('-');
     if (dash == std::string::npos || dash == 0 || rest.find_first_not_of("0123456789-") != std::string::npos)
       continue;
-    const long pid = std::stol(rest.substr(0, dash));
-    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove(entry.path(), ec);
+    // Anyone may write here: a number that does not fit a pid is not ours.
+    pid_t pid = 0;
+    const auto [end, parsed] = std::from_chars(rest.data(), rest.data() + dash, pid);
+    if (parsed != std::errc() || end != rest.data() + dash) continue;
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) std::filesystem::remove(entry.path(), ec);
   }
 }
 
@@ -70,9 +86,8 @@ Result<OutputFile> OutputFile::create(const std::string& final_path, std::uint64
                                            : "output directory " + dir.string() + " does not exist");
   remove_stale_temp_files(dir, target.filename().string());
   std::random_device random;
-  std::string temp_name = ".";  // built in steps: GCC 12 warns falsely on "." + std::string
-  temp_name += target.filename().string();
-  temp_name += ".sxpart-" + std::to_string(::getpid()) + "-" + std::to_string(random());
+  std::string temp_name = temp_prefix(target.filename().string());
+  temp_name += std::to_string(::getpid()) + "-" + std::to_string(random());
   const std::string temp = (dir / temp_name).string();
   UniqueFd fd(::open(temp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd) return make_error(Errc::kIo, "cannot create " + temp + ": " + std::strerror(errno));
@@ -116,10 +131,27 @@ Status OutputFile::read_at(std::span<std::byte> out, std::uint64_t offset) const
   return {};
 }
 
-Status OutputFile::commit() {
+// Moves `from` to `to` unless `to` exists, atomically: renameat2 with
+// RENAME_NOREPLACE, or link + unlink where the file system lacks it.
+int rename_no_replace(const char* from, const char* to) {
+  if (::renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS) return -1;
+  if (::link(from, to) != 0) return -1;
+  ::unlink(from);
+  return 0;
+}
+
+Status OutputFile::commit(bool replace) {
   if (::fsync(fd_.get()) != 0)
     return make_error(Errc::kIo, "cannot fsync " + temp_path_ + ": " + std::strerror(errno));
-  if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0)
+  // The target was checked when the pull began; a file that appeared since
+  // (another pull, another program) is still not ours to replace.
+  const int moved = replace ? ::rename(temp_path_.c_str(), final_path_.c_str())
+                            : rename_no_replace(temp_path_.c_str(), final_path_.c_str());
+  if (moved != 0 && errno == EEXIST)
+    return make_error(Errc::kInvalidArgument, final_path_ + " appeared while the pull ran; it was left as it is "
+                                                            "(use --force to replace it)");
+  if (moved != 0)
     return make_error(Errc::kIo, "cannot rename to " + final_path_ + ": " + std::strerror(errno));
   committed_ = true;
   const std::filesystem::path target(final_path_);

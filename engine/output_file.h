@@ -2,10 +2,13 @@
 // only after everything is verified; removed if the pull fails.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
-#include "engine/mapped_file.h"
+#include "engine/unique_fd.h"
 #include "sx/error.h"
 
 namespace sx::engine {
@@ -28,8 +31,10 @@ class OutputFile {
   int fd() const { return fd_.get(); }
   Status write_at(std::span<const std::byte> bytes, std::uint64_t offset) const;
   Status read_at(std::span<std::byte> out, std::uint64_t offset) const;
-  // fsync the file, rename it over the final path, fsync the directory.
-  Status commit();
+  // fsync the file, move it to the final path, fsync the directory. Without
+  // `replace`, a file that appeared at the final path meanwhile is kept and
+  // the commit fails.
+  Status commit(bool replace);
   const std::string& temp_path() const { return temp_path_; }
 
  private:

@@ -85,6 +85,21 @@ Result<std::size_t> PayloadTransform::write_piece(codec::PieceHeader& header, co
   return written;
 }
 
+Result<std::size_t> PayloadTransform::write_deflated_piece(int level, codec::PieceHeader& header,
+                                                           codec::PiecePlace place, std::span<const std::byte> plain,
+                                                           bool try_compress, const codec::Geometry& geometry,
+                                                           std::span<std::byte> png) {
+  auto stored = seal(place, plain, try_compress, header.flags);
+  if (!stored) return std::move(stored).error();
+  if (!deflater_ || deflater_level_ != level || deflater_geometry_.width != geometry.width ||
+      deflater_geometry_.height != geometry.height) {
+    deflater_.emplace(level, geometry);
+    deflater_level_ = level;
+    deflater_geometry_ = geometry;
+  }
+  return deflater_->write(header, *stored, png);
+}
+
 Result<std::span<const std::byte>> PayloadTransform::open(codec::PiecePlace place, std::span<std::byte> stored,
                                                           std::uint8_t flags, std::size_t expected_plain_bytes) {
   std::span<std::byte> stage = stored;

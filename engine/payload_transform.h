@@ -14,6 +14,7 @@
 #include "codec/compression.h"
 #include "codec/piece_crypto.h"
 #include "codec/piece_format.h"
+#include "codec/piece_writer.h"
 #include "sx/error.h"
 
 namespace sx::engine {
@@ -37,6 +38,13 @@ class PayloadTransform {
                                   std::span<const std::byte> plain, bool try_compress,
                                   const codec::Geometry& geometry, std::span<std::byte> png);
 
+  // write_piece with real deflate (--level 1..12) for compressible data: the
+  // payload is sealed first, then deflated into the image. The deflating
+  // writer is built once per transform, not per piece.
+  Result<std::size_t> write_deflated_piece(int level, codec::PieceHeader& header, codec::PiecePlace place,
+                                           std::span<const std::byte> plain, bool try_compress,
+                                           const codec::Geometry& geometry, std::span<std::byte> png);
+
   // The plaintext of a stored payload (decrypted in place in `stored`).
   Result<std::span<const std::byte>> open(codec::PiecePlace place, std::span<std::byte> stored,
                                           std::uint8_t flags, std::size_t expected_plain_bytes);
@@ -46,6 +54,9 @@ class PayloadTransform {
   codec::Compressor compressor_;
   std::vector<std::byte> packed_;  // compressed bytes (push and pull)
   std::vector<std::byte> sealed_;  // ciphertext ‖ tag (push)
+  std::optional<codec::CompressingPieceWriter> deflater_;  // --level > 0 only
+  int deflater_level_ = 0;
+  codec::Geometry deflater_geometry_;
 };
 
 // A fixed set of transforms handed to workers (at most one each).

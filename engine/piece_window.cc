@@ -1,6 +1,14 @@
 #include "engine/piece_window.h"
 
+#include <algorithm>
+
 namespace sx::engine {
+
+std::size_t window_slots(int parallel, int workers, bool synchronous_backend) {
+  const auto w = static_cast<std::size_t>(std::max(1, workers));
+  if (synchronous_backend) return w + 1;
+  return static_cast<std::size_t>(std::max(1, parallel)) + w;
+}
 
 std::span<std::byte> Slot::png() {
   if (!png_buffer) png_buffer = std::make_unique_for_overwrite<std::byte[]>(png_bytes);

@@ -26,6 +26,11 @@ struct Slot {
   int attempts = 0;  // per piece: refetches after a corrupt body
 };
 
+// The one window-size rule of push and pull: `parallel` requests in flight
+// plus one piece per worker being encoded or decoded; a synchronous backend
+// (the local store) works on the workers' threads, so one more than them.
+std::size_t window_slots(int parallel, int workers, bool synchronous_backend);
+
 class PieceWindow {
  public:
   PieceWindow(std::size_t slots, std::size_t png_bytes, std::size_t pixel_bytes);

@@ -1,30 +1,21 @@
-// pull: key → manifest → pieces fetched many at once → decoded, verified,
-// written at their offsets into a temp file → whole-file SHA-256 → rename.
+// pull: key → manifest tree → pieces through the downloader, each written at
+// its offset into a temp file and hashed in order → whole-file SHA-256 →
+// fsync → rename without replacing (unless --force).
 #pragma once
 
+#include <optional>
 #include <string>
 
-#include <optional>
-
-#include "codec/manifest.h"
 #include "codec/piece_crypto.h"
 #include "engine/context.h"
 #include "net/backend.h"
+#include "sx/error.h"
 
 namespace sx::engine {
 
-struct FetchedManifest {
-  codec::Manifest manifest;
-  int levels = 1;  // 1: the key's piece is the manifest; more: index levels
-};
-
-// `key` is the URL alone (no fragment); `content_key` decrypts an encrypted
-// file and is required when one was given at push.
-Result<FetchedManifest> fetch_manifest(Context& ctx, net::Backend& backend, const std::string& key,
-                                       const std::optional<codec::ContentKey>& content_key);
-
-// Returns the path written. `out`: "" (cwd), a directory, or a file path.
-Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string& key,
+// Returns the path written. `url` is the key without its fragment; `out`:
+// "" (cwd), a directory, or a file path.
+Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string& url,
                          const std::optional<codec::ContentKey>& content_key, const std::string& out);
 
 }  // namespace sx::engine

@@ -1,19 +1,16 @@
-// push: file (mmap) or stdin → pieces → backend, then the manifest; returns
-// the download key.
+// push: plan the pieces → read the input piece by piece → encode and store
+// through the uploader → check the input did not change → store the
+// manifest tree → the download key.
 #pragma once
 
 #include <string>
 
 #include "engine/context.h"
 #include "net/backend.h"
+#include "sx/error.h"
 
 namespace sx::engine {
 
-// Smaller pieces could not hold enough manifest index entries for the index
-// tree to shrink level by level.
-inline constexpr std::size_t kMinPieceBytes = 1024;
-
-Result<std::string> push(Context& ctx, net::Backend& backend, const std::string& path,
-                         const std::string& name);
+Result<std::string> push(Context& ctx, net::Backend& backend, const std::string& path, const std::string& name);
 
 }  // namespace sx::engine

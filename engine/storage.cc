@@ -1,14 +1,21 @@
 // sx::Storage: owns the worker pool and, lazily, the event loop; opens the
-// backend an operation needs and runs push or pull with them.
+// backend an operation needs and runs push, pull or info with them. Nothing
+// throws out of it: every exception below becomes an Error here.
 #include "sx/storage.h"
 
-#include <curl/curl.h>
+#include <mutex>
+#include <new>
 
+#include "engine/cancel_token.h"
 #include "engine/download_key.h"
+#include "engine/downloader.h"
+#include "engine/manifest_tree.h"
+#include "engine/png_body_check.h"
 #include "engine/pull.h"
 #include "engine/push.h"
 #include "engine/thread_pool.h"
 #include "net/event_loop.h"
+#include "net/runtime.h"
 
 namespace sx {
 
@@ -16,11 +23,15 @@ struct Storage::Impl {
   explicit Impl(Options o) : options(std::move(o)), pool(options.workers) {}
 
   Options options;
-  std::atomic<bool> cancelled{false};
   engine::ThreadPool pool;
+  engine::CancelToken cancel_token;
+  std::mutex loop_mutex;  // guards loop, operation and cancel_token's reset (cancel() runs on any thread)
   std::unique_ptr<net::EventLoop> loop;  // created when a network backend needs it
+  net::OperationId last_operation = 0;
+  net::OperationId operation = 0;  // of the running operation; 0 between operations
 
-  net::EventLoop& event_loop() {
+  Result<net::EventLoop*> event_loop() {
+    std::lock_guard lock(loop_mutex);
     if (!loop) {
       net::TransferOptions t;
       t.connect_timeout = std::chrono::seconds(options.connect_timeout_s);
@@ -28,35 +39,76 @@ struct Storage::Impl {
       t.request_timeout = std::chrono::seconds(options.request_timeout_s);
       t.insecure = options.insecure;
       t.retry.max_retries = options.retries;
-      loop = std::make_unique<net::EventLoop>(t);
+      t.max_in_flight = static_cast<std::size_t>(std::max(1, options.parallel));
+      auto created = net::EventLoop::create(t);
+      if (!created) return std::move(created).error();
+      loop = std::move(*created);
       if (ProgressSink* sink = options.progress)
         loop->set_retry_observer([sink](const std::string& url, int attempt, const std::string& why) {
           sink->on_retry(url, attempt, why);
         });
     }
-    return *loop;
+    return loop.get();
   }
 
   net::BackendOptions backend_options() const {
-    return net::BackendOptions{options.endpoint, options.acl, options.s3_sign_payload};
+    net::BackendOptions b{options.endpoint, options.acl, options.s3_sign_payload};
+    b.operation = operation;
+    b.check_body = engine::png_body_check(codec::kDefaultLimits);
+    return b;
+  }
+
+  std::function<Result<net::EventLoop*>()> loop_provider() {
+    return [this] { return event_loop(); };
   }
 
   engine::Context context() {
-    return engine::Context{options, pool, cancelled, codec::kDefaultLimits, codec::ManifestLimits{},
-                           [this] { return loop ? loop->retries() : 0L; }};
+    return engine::Context{options, pool, cancel_token, codec::kDefaultLimits, codec::ManifestLimits{},
+                           [this] {
+                             std::lock_guard lock(loop_mutex);
+                             return loop ? loop->retries() : 0L;
+                           }};
+  }
+
+  // Every public operation runs through here: a fresh cancel state, its own
+  // operation id, and no exception past this frame.
+  template <class T, class Run>
+  Result<T> operation_scope(Run&& run) {
+    {
+      std::lock_guard lock(loop_mutex);
+      operation = ++last_operation;
+      cancel_token.reset();
+    }
+    Result<T> result = make_error(Errc::kIo, "no result");
+    try {
+      result = run();
+    } catch (const std::bad_alloc&) {
+      result = make_error(Errc::kLimit, "out of memory");
+    } catch (const std::exception& e) {
+      result = make_error(Errc::kIo, std::string("internal error: ") + e.what());
+    }
+    std::lock_guard lock(loop_mutex);
+    if (loop) loop->end_operation(operation);
+    operation = 0;
+    return result;
   }
 };
 
-Storage::Storage(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Storage::Storage(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  (void)net::process_setup();  // a failure surfaces as the libraries' own errors
+}
 Storage::~Storage() = default;
 
 Result<std::string> Storage::upload(const std::string& path, const std::string& name) {
-  impl_->cancelled = false;
-  auto backend = net::open_backend(impl_->options.backend, impl_->backend_options(), [this]() -> net::EventLoop& { return impl_->event_loop(); });
-  if (!backend) return std::move(backend).error();
-  auto ctx = impl_->context();
-  return engine::push(ctx, **backend, path, name);
+  return impl_->operation_scope<std::string>([&]() -> Result<std::string> {
+    auto backend = net::open_backend(impl_->options.backend, impl_->backend_options(), impl_->loop_provider());
+    if (!backend) return std::move(backend).error();
+    auto ctx = impl_->context();
+    return engine::push(ctx, **backend, path, name);
+  });
 }
+
+namespace {
 
 // The URL part of a key (the fragment never leaves this process) and the
 // content key it carries or the passphrase derives.
@@ -65,7 +117,7 @@ struct OpenedKey {
   std::optional<codec::ContentKey> content_key;
 };
 
-static Result<OpenedKey> open_key(const std::string& text, const Options& options) {
+Result<OpenedKey> open_key(const std::string& text, const Options& options) {
   auto key = engine::parse_download_key(text);
   if (!key) return std::move(key).error();
   auto content_key = engine::resolve_content_key(*key, options.passphrase);
@@ -73,46 +125,50 @@ static Result<OpenedKey> open_key(const std::string& text, const Options& option
   return OpenedKey{std::move(key->url), std::move(*content_key)};
 }
 
+}  // namespace
+
 Result<std::string> Storage::download(const std::string& key, const std::string& out) {
-  impl_->cancelled = false;
-  auto opened = open_key(key, impl_->options);
-  if (!opened) return std::move(opened).error();
-  auto backend = net::backend_for_key(opened->url, impl_->backend_options(), [this]() -> net::EventLoop& { return impl_->event_loop(); });
-  if (!backend) return std::move(backend).error();
-  auto ctx = impl_->context();
-  return engine::pull(ctx, **backend, opened->url, opened->content_key, out);
+  return impl_->operation_scope<std::string>([&]() -> Result<std::string> {
+    auto opened = open_key(key, impl_->options);
+    if (!opened) return std::move(opened).error();
+    auto backend = net::backend_for_key(opened->url, impl_->backend_options(), impl_->loop_provider());
+    if (!backend) return std::move(backend).error();
+    auto ctx = impl_->context();
+    return engine::pull(ctx, **backend, opened->url, opened->content_key, out);
+  });
 }
 
 Result<FileInfo> Storage::info(const std::string& key) {
-  auto opened = open_key(key, impl_->options);
-  if (!opened) return std::move(opened).error();
-  auto backend = net::backend_for_key(opened->url, impl_->backend_options(), [this]() -> net::EventLoop& { return impl_->event_loop(); });
-  if (!backend) return std::move(backend).error();
-  auto ctx = impl_->context();
-  auto fetched = engine::fetch_manifest(ctx, **backend, opened->url, opened->content_key);
-  if (!fetched) return std::move(fetched).error();
-  const codec::Manifest& m = fetched->manifest;
-  FileInfo info;
-  info.name = m.name;
-  info.size = m.size;
-  info.sha256 = m.sha256;
-  info.pieces = m.pieces.size();
-  info.piece_bytes = m.piece_size;
-  info.width = m.width;
-  info.height = m.height;
-  info.format = m.version == 1 ? "storagex v1" : "sxengine v2";
-  info.manifest_levels = fetched->levels;
-  info.encryption = m.encryption;
-  return info;
+  return impl_->operation_scope<FileInfo>([&]() -> Result<FileInfo> {
+    auto opened = open_key(key, impl_->options);
+    if (!opened) return std::move(opened).error();
+    auto backend = net::backend_for_key(opened->url, impl_->backend_options(), impl_->loop_provider());
+    if (!backend) return std::move(backend).error();
+    auto ctx = impl_->context();
+    auto fetched = engine::fetch_manifest_tree(ctx, **backend, opened->url, opened->content_key);
+    if (!fetched) return std::move(fetched).error();
+    const codec::Manifest& m = fetched->manifest;
+    FileInfo info;
+    info.name = m.name;
+    info.size = m.size;
+    info.sha256 = m.sha256;
+    info.pieces = m.pieces.size();
+    info.piece_bytes = m.piece_size;
+    info.width = m.width;
+    info.height = m.height;
+    info.format = m.version == 1 ? "storagex v1" : "sxengine v2";
+    info.manifest_levels = fetched->levels;
+    info.encryption = m.encryption;
+    return info;
+  });
 }
 
 void Storage::cancel() {
-  impl_->cancelled = true;
-  if (impl_->loop) impl_->loop->cancel_all();
+  std::lock_guard lock(impl_->loop_mutex);
+  if (impl_->operation == 0) return;  // nothing runs: the next operation starts afresh
+  impl_->cancel_token.request();
+  if (impl_->loop) impl_->loop->cancel(impl_->operation);
 }
-
-Runtime::Runtime() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-Runtime::~Runtime() { curl_global_cleanup(); }
 
 std::string_view errc_name(Errc code) {
   switch (code) {

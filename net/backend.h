@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "net/http.h"
 #include "sx/error.h"
 
 namespace sx::net {
@@ -32,6 +33,10 @@ struct BackendOptions {
   std::string endpoint;       // S3 endpoint URL (else AWS_ENDPOINT_URL)
   std::string acl;            // S3 canned ACL for pushed objects ("public-read")
   bool sign_payload = false;  // S3: sign the body's SHA-256 instead of UNSIGNED-PAYLOAD
+  // Per operation: every request carries it, so the operation cancels alone.
+  OperationId operation = 0;
+  // Judges the head of every object fetched (engine: "a PNG within limits").
+  BodyCheck check_body;
 };
 
 class Backend {
@@ -52,16 +57,19 @@ class Backend {
   virtual std::string describe() const = 0;
 };
 
+// Gives the event loop, creating it on first use (only network backends ask).
+using LoopProvider = std::function<Result<EventLoop*>()>;
+
 // Opens the backend a push stores into: "" (the default local store),
 // "dir:PATH", "file:///PATH", "http(s)://HOST/PREFIX/", "s3://BUCKET/PREFIX",
 // "host:NAME", "host:{…}", "sxcu:PATH". `loop` is asked for only by backends
 // that need the network.
 Result<std::unique_ptr<Backend>> open_backend(std::string_view uri, const BackendOptions& options,
-                                              const std::function<EventLoop&()>& loop);
+                                              const LoopProvider& loop);
 
 // The backend that can GET `key` with no configuration: file:// or http(s)://
 // (signed when it is on the configured S3 endpoint and credentials exist).
 Result<std::unique_ptr<Backend>> backend_for_key(std::string_view key, const BackendOptions& options,
-                                                 const std::function<EventLoop&()>& loop);
+                                                 const LoopProvider& loop);
 
 }  // namespace sx::net

@@ -7,7 +7,8 @@ namespace {
 
 class HttpBackend final : public Backend {
  public:
-  HttpBackend(EventLoop& loop, std::string prefix) : loop_(loop), prefix_(std::move(prefix)) {
+  HttpBackend(EventLoop& loop, std::string prefix, const BackendOptions& options)
+      : loop_(loop), prefix_(std::move(prefix)), operation_(options.operation), check_body_(options.check_body) {
     if (!prefix_.empty() && prefix_.back() != '/') prefix_.push_back('/');
   }
 
@@ -17,6 +18,7 @@ class HttpBackend final : public Backend {
     request.url = prefix_ + name;
     request.body = bytes;
     request.headers.push_back("Content-Type: image/png");
+    request.operation = operation_;
     std::string url = request.url;  // copied before `request` is moved from
     loop_.submit(std::move(request),
                  [url = std::move(url), done = std::move(done)](Result<Response> r) {
@@ -29,6 +31,8 @@ class HttpBackend final : public Backend {
     Request request;
     request.url = key;
     request.response_buffer = into;
+    request.operation = operation_;
+    request.check_body = check_body_;
     loop_.submit(std::move(request), [done = std::move(done)](Result<Response> r) {
       if (!r) return done(std::move(r).error());
       done(r->body_bytes);
@@ -39,6 +43,8 @@ class HttpBackend final : public Backend {
     Request request;
     request.url = key;
     request.max_text_bytes = max_bytes;
+    request.operation = operation_;
+    request.check_body = check_body_;
     loop_.submit(std::move(request), [done = std::move(done)](Result<Response> r) {
       if (!r) return done(std::move(r).error());
       const auto* bytes = reinterpret_cast<const std::byte*>(r->text.data());
@@ -52,12 +58,14 @@ class HttpBackend final : public Backend {
  private:
   EventLoop& loop_;
   std::string prefix_;
+  OperationId operation_;
+  BodyCheck check_body_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> make_http_backend(EventLoop& loop, std::string prefix) {
-  return std::make_unique<HttpBackend>(loop, std::move(prefix));
+std::unique_ptr<Backend> make_http_backend(EventLoop& loop, std::string prefix, const BackendOptions& options) {
+  return std::make_unique<HttpBackend>(loop, std::move(prefix), options);
 }
 
 }  // namespace sx::net

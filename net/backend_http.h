@@ -10,6 +10,6 @@
 namespace sx::net {
 
 // `prefix` ends with '/' (added when missing); empty for a GET-only backend.
-std::unique_ptr<Backend> make_http_backend(EventLoop& loop, std::string prefix);
+std::unique_ptr<Backend> make_http_backend(EventLoop& loop, std::string prefix, const BackendOptions& options);
 
 }  // namespace sx::net

@@ -8,8 +8,9 @@ namespace {
 
 class ImageHostBackend final : public Backend {
  public:
-  ImageHostBackend(EventLoop& loop, HostProfile profile)
-      : loop_(loop), profile_(std::move(profile)), reader_(make_http_backend(loop, "")) {}
+  ImageHostBackend(EventLoop& loop, HostProfile profile, const BackendOptions& options)
+      : loop_(loop), profile_(std::move(profile)), operation_(options.operation),
+        reader_(make_http_backend(loop, "", options)) {}
 
   void put(const std::string& name, std::span<const std::byte> bytes, PutDone done) override {
     Request request;
@@ -19,6 +20,7 @@ class ImageHostBackend final : public Backend {
     // A POST may create a second image when retried: the retry policy treats it so.
     request.idempotency = Idempotency::kNotIdempotent;
     request.return_http_errors = true;
+    request.operation = operation_;
     for (const auto& [field, value] : profile_.fields) {
       auto expanded = expand_env(value);
       if (!expanded) return done(std::move(expanded).error());
@@ -56,13 +58,14 @@ class ImageHostBackend final : public Backend {
  private:
   EventLoop& loop_;
   HostProfile profile_;
+  OperationId operation_;
   std::unique_ptr<Backend> reader_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> make_image_host_backend(EventLoop& loop, HostProfile profile) {
-  return std::make_unique<ImageHostBackend>(loop, std::move(profile));
+std::unique_ptr<Backend> make_image_host_backend(EventLoop& loop, HostProfile profile, const BackendOptions& options) {
+  return std::make_unique<ImageHostBackend>(loop, std::move(profile), options);
 }
 
 }  // namespace sx::net

@@ -9,6 +9,6 @@
 
 namespace sx::net {
 
-std::unique_ptr<Backend> make_image_host_backend(EventLoop& loop, HostProfile profile);
+std::unique_ptr<Backend> make_image_host_backend(EventLoop& loop, HostProfile profile, const BackendOptions& options);
 
 }  // namespace sx::net

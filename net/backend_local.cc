@@ -9,6 +9,8 @@
 #include <cstring>
 #include <random>
 
+#include "base/text.h"
+
 namespace sx::net {
 namespace {
 
@@ -29,7 +31,8 @@ Status write_all(int fd, std::span<const std::byte> bytes, const std::filesystem
 
 class LocalBackend final : public Backend {
  public:
-  explicit LocalBackend(std::filesystem::path root) : root_(std::move(root)) {}
+  LocalBackend(std::filesystem::path root, BodyCheck check_body)
+      : root_(std::move(root)), check_body_(std::move(check_body)) {}
 
   void put(const std::string& name, std::span<const std::byte> bytes, PutDone done) override {
     done(store(name, bytes));
@@ -42,9 +45,12 @@ class LocalBackend final : public Backend {
   void get_whole(const std::string& key, std::size_t max_bytes, WholeDone done) override {
     auto path = path_of_file_url(key);
     if (!path) return done(std::move(path).error());
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(*path, ec);
-    if (ec) return done(make_error(Errc::kNotFound, "cannot open " + path->string() + ": " + ec.message()));
+    struct stat st {};
+    if (::stat(path->c_str(), &st) != 0) return done(io_error("cannot open", *path));
+    if (!S_ISREG(st.st_mode))
+      return done(make_error(Errc::kInvalidArgument, path->string() + (S_ISDIR(st.st_mode) ? " is a directory, not a key"
+                                                                                          : " is not a regular file")));
+    const auto size = static_cast<std::uint64_t>(st.st_size);
     if (size > max_bytes) return done(make_error(Errc::kLimit, path->string() + " is larger than a piece can be"));
     std::vector<std::byte> bytes(size);
     auto got = load(key, bytes);
@@ -85,12 +91,12 @@ class LocalBackend final : public Backend {
   Result<std::size_t> load(const std::string& key, std::span<std::byte> into) {
     auto path = path_of_file_url(key);
     if (!path) return std::move(path).error();
-    const int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block
     if (fd < 0) return io_error("cannot open", *path);
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
       ::close(fd);
-      return make_error(Errc::kNotFound, "not a regular file: " + path->string());
+      return make_error(Errc::kInvalidArgument, path->string() + " is not a regular file");
     }
     if (static_cast<std::uint64_t>(st.st_size) > into.size()) {
       ::close(fd);
@@ -107,10 +113,16 @@ class LocalBackend final : public Backend {
       done += static_cast<std::size_t>(n);
     }
     ::close(fd);
+    if (check_body_) {
+      auto allowed = check_body_(into.first(std::min(done, kBodyHeadBytes)), {});
+      if (!allowed) return make_error(allowed.error().code, path->string() + ": " + allowed.error().message);
+      if (done > *allowed) return make_error(Errc::kLimit, path->string() + " is larger than its image can be");
+    }
     return done;
   }
 
   std::filesystem::path root_;
+  BodyCheck check_body_;
 };
 
 }  // namespace
@@ -124,19 +136,7 @@ std::filesystem::path default_store_dir() {
 }
 
 std::string file_url(const std::filesystem::path& path) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string url = "file://";
-  for (const char c : path.string()) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || std::strchr("/-._~", c)) {
-      url.push_back(c);
-    } else {
-      url.push_back('%');
-      url.push_back(kHex[u >> 4]);
-      url.push_back(kHex[u & 15]);
-    }
-  }
-  return url;
+  return "file://" + text::percent_encode(path.string(), "/-._~");
 }
 
 Result<std::filesystem::path> path_of_file_url(std::string_view url) {
@@ -162,8 +162,8 @@ Result<std::filesystem::path> path_of_file_url(std::string_view url) {
   return std::filesystem::path(path);
 }
 
-std::unique_ptr<Backend> make_local_backend(std::filesystem::path root) {
-  return std::make_unique<LocalBackend>(std::move(root));
+std::unique_ptr<Backend> make_local_backend(std::filesystem::path root, BodyCheck check_body) {
+  return std::make_unique<LocalBackend>(std::move(root), std::move(check_body));
 }
 
 }  // namespace sx::net

@@ -18,6 +18,6 @@ Result<std::filesystem::path> path_of_file_url(std::string_view url);
 
 // Objects live at ROOT/ab/<name> (ab = first two characters), written to a
 // temp file and renamed so a crash never leaves half an object under its name.
-std::unique_ptr<Backend> make_local_backend(std::filesystem::path root);
+std::unique_ptr<Backend> make_local_backend(std::filesystem::path root, BodyCheck check_body = {});
 
 }  // namespace sx::net

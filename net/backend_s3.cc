@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include "base/text.h"
 #include "net/event_loop.h"
 #include "net/http_error.h"
 
@@ -12,10 +13,7 @@ namespace {
 std::string sha256_hex(std::span<const std::byte> bytes) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char b : digest) hex += kHex[b >> 4], hex += kHex[b & 15];
-  return hex;
+  return text::to_hex(std::span<const std::uint8_t>(digest, sizeof digest));
 }
 
 // "S3 AccessDenied (HTTP 403) for bucket B, key K: message" from an error body.
@@ -31,7 +29,8 @@ Error s3_error(const Response& response, const std::string& bucket, const std::s
 
 class S3Client {
  public:
-  S3Client(EventLoop& loop, S3Config config) : loop_(loop), config_(std::move(config)) {}
+  S3Client(EventLoop& loop, S3Config config, const BackendOptions& options)
+      : loop_(loop), config_(std::move(config)), operation_(options.operation), check_body_(options.check_body) {}
 
   // Adds SigV4 signing (and the payload hash header RGW and AWS require).
   void sign(Request& request, const std::string& payload_hash) const {
@@ -65,6 +64,8 @@ class S3Client {
     request.response_buffer = into;
     request.max_text_bytes = max_text;
     request.return_http_errors = true;
+    request.operation = operation_;
+    request.check_body = check_body_;
     if (config_.serves(url)) sign(request, "UNSIGNED-PAYLOAD");
     loop_.submit(std::move(request), [this, url, done_span = std::move(done_span),
                                       done_whole = std::move(done_whole)](Result<Response> r) {
@@ -85,12 +86,15 @@ class S3Client {
 
   EventLoop& loop_;
   S3Config config_;
+  OperationId operation_;
+  BodyCheck check_body_;
 };
 
 class S3Backend final : public Backend {
  public:
-  S3Backend(EventLoop& loop, S3Config config, std::string bucket, std::string prefix, S3BackendOptions options)
-      : client_(loop, std::move(config)), bucket_(std::move(bucket)), prefix_(std::move(prefix)),
+  S3Backend(EventLoop& loop, S3Config config, std::string bucket, std::string prefix, S3BackendOptions options,
+            const BackendOptions& common)
+      : client_(loop, std::move(config), common), bucket_(std::move(bucket)), prefix_(std::move(prefix)),
         options_(std::move(options)) {}
 
   void put(const std::string& name, std::span<const std::byte> bytes, PutDone done) override {
@@ -100,6 +104,7 @@ class S3Backend final : public Backend {
     request.url = client_.config_.object_url(bucket_, key);
     request.body = bytes;
     request.return_http_errors = true;
+    request.operation = client_.operation_;
     request.headers.push_back("Content-Type: image/png");
     if (!options_.acl.empty()) request.headers.push_back("x-amz-acl: " + options_.acl);
     // UNSIGNED-PAYLOAD by default: the piece CRC and the file SHA-256 already
@@ -131,7 +136,8 @@ class S3Backend final : public Backend {
 
 class S3Reader final : public Backend {
  public:
-  S3Reader(EventLoop& loop, S3Config config) : client_(loop, std::move(config)) {}
+  S3Reader(EventLoop& loop, S3Config config, const BackendOptions& options)
+      : client_(loop, std::move(config), options) {}
   void put(const std::string&, std::span<const std::byte>, PutDone done) override {
     done(make_error(Errc::kInvalidArgument, "this backend only reads"));
   }
@@ -151,13 +157,14 @@ class S3Reader final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> make_s3_backend(EventLoop& loop, S3Config config, std::string bucket,
-                                         std::string prefix, S3BackendOptions options) {
+                                         std::string prefix, S3BackendOptions options,
+                                         const BackendOptions& common) {
   return std::make_unique<S3Backend>(loop, std::move(config), std::move(bucket), std::move(prefix),
-                                     std::move(options));
+                                     std::move(options), common);
 }
 
-std::unique_ptr<Backend> make_s3_reader(EventLoop& loop, S3Config config) {
-  return std::make_unique<S3Reader>(loop, std::move(config));
+std::unique_ptr<Backend> make_s3_reader(EventLoop& loop, S3Config config, const BackendOptions& options) {
+  return std::make_unique<S3Reader>(loop, std::move(config), options);
 }
 
 }  // namespace sx::net

@@ -16,10 +16,11 @@ struct S3BackendOptions {
 };
 
 std::unique_ptr<Backend> make_s3_backend(EventLoop& loop, S3Config config, std::string bucket,
-                                         std::string prefix, S3BackendOptions options);
+                                         std::string prefix, S3BackendOptions options,
+                                         const BackendOptions& common);
 
 // GETs any URL; signs those on the configured endpoint when credentials exist
 // (private buckets), sends the rest plain (public-read objects, other hosts).
-std::unique_ptr<Backend> make_s3_reader(EventLoop& loop, S3Config config);
+std::unique_ptr<Backend> make_s3_reader(EventLoop& loop, S3Config config, const BackendOptions& options);
 
 }  // namespace sx::net

@@ -4,6 +4,9 @@
 
 #include <asio.hpp>
 #include <atomic>
+#include <deque>
+#include <optional>
+#include <unordered_set>
 #include <cstring>
 #include <thread>
 #include <unordered_map>
@@ -20,6 +23,10 @@ using EasyHandle = std::unique_ptr<CURL, EasyCleanup>;
 struct SlistFree {
   void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
 };
+struct MultiCleanup {
+  void operator()(CURLM* m) const noexcept { curl_multi_cleanup(m); }
+};
+using MultiHandle = std::unique_ptr<CURLM, MultiCleanup>;
 struct MimeFree {
   void operator()(curl_mime* mime) const noexcept { curl_mime_free(mime); }
 };
@@ -34,6 +41,9 @@ struct Transfer {
   std::size_t received = 0;
   bool overflow = false;
   std::string text;
+  bool judged = false;                // check_body has seen the head
+  std::size_t allowed = SIZE_MAX;     // what check_body allows in all
+  std::optional<Error> refused;       // check_body's verdict, when it refused
   int retries = 0;
   char errbuf[CURL_ERROR_SIZE] = {};
   std::unique_ptr<asio::steady_timer> backoff;
@@ -50,24 +60,45 @@ struct Watch {
   bool removed = false;
 };
 
+// The body so far, wherever it lands.
+std::span<const std::byte> body_so_far(const Transfer& t) {
+  if (!t.request.response_buffer.empty()) return t.request.response_buffer.first(t.received);
+  return std::as_bytes(std::span<const char>(t.text.data(), t.text.size()));
+}
+
+// Runs check_body once the head of a 2xx body is in (or at its end).
+bool judge(Transfer& t) {
+  t.judged = true;
+  long status = 0;
+  curl_easy_getinfo(t.easy.get(), CURLINFO_RESPONSE_CODE, &status);
+  if (status < 200 || status >= 300) return true;
+  const char* type = nullptr;
+  curl_easy_getinfo(t.easy.get(), CURLINFO_CONTENT_TYPE, &type);
+  auto verdict = t.request.check_body(body_so_far(t), type ? std::string_view(type) : std::string_view());
+  if (!verdict) {
+    t.refused = std::move(verdict).error();
+    return false;
+  }
+  t.allowed = *verdict;
+  return t.received <= t.allowed;
+}
+
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const std::size_t n = size * count;
   std::span<std::byte> buffer = t->request.response_buffer;
-  if (!buffer.empty()) {
-    if (n > buffer.size() - t->received) {
-      t->overflow = true;
-      return 0;  // aborts with CURLE_WRITE_ERROR
-    }
-    std::memcpy(buffer.data() + t->received, data, n);
-  } else {
-    if (n > t->request.max_text_bytes - t->text.size()) {
-      t->overflow = true;
-      return 0;
-    }
-    t->text.append(data, n);
+  const std::size_t room = buffer.empty() ? t->request.max_text_bytes - t->text.size() : buffer.size() - t->received;
+  if (n > room || t->received + n > t->allowed) {
+    t->overflow = true;
+    return 0;  // aborts with CURLE_WRITE_ERROR
   }
+  if (!buffer.empty()) std::memcpy(buffer.data() + t->received, data, n);
+  else t->text.append(data, n);
   t->received += n;
+  if (t->request.check_body && !t->judged && t->received >= kBodyHeadBytes && !judge(*t)) {
+    if (!t->refused) t->overflow = true;
+    return 0;
+  }
   return n;
 }
 
@@ -116,28 +147,41 @@ struct EventLoop::Impl {
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   asio::steady_timer curl_timer{io};
   std::unordered_map<curl_socket_t, std::shared_ptr<Watch>> watches;
+  // Loop thread only, like everything below.
   std::unordered_map<Transfer*, std::unique_ptr<Transfer>> transfers;  // in multi or backing off
-  bool cancelled = false;
-  // Declared after the timer and watches its callbacks touch: destroyed first.
-  CURLM* multi = nullptr;
+  std::deque<std::unique_ptr<Transfer>> waiting;                       // past max_in_flight
+  std::unordered_set<OperationId> cancelled_operations;
+  bool shutting_down = false;
+  // Declared after the timer and watches its callbacks touch: destroyed first
+  // (curl_multi_cleanup may call on_socket).
+  MultiHandle multi;
   std::thread thread;
 
-  void start_loop() {
-    multi = curl_multi_init();
-    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
-    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
-    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Impl::on_timer);
-    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
+  Status start_loop() {
+    multi.reset(curl_multi_init());
+    if (!multi) return make_error(Errc::kIo, "libcurl cannot create a multi handle");
+    CURLMcode code = CURLM_OK;
+    const auto set = [&](CURLMoption option, auto value) {
+      if (code == CURLM_OK) code = curl_multi_setopt(multi.get(), option, value);
+    };
+    set(CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
+    set(CURLMOPT_SOCKETDATA, this);
+    set(CURLMOPT_TIMERFUNCTION, &Impl::on_timer);
+    set(CURLMOPT_TIMERDATA, this);
     if (options.max_host_connections > 0)
-      curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                        static_cast<long>(options.max_host_connections));
+      set(CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options.max_host_connections));
+    if (options.max_in_flight > 0)
+      set(CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(options.max_in_flight));
+    if (code != CURLM_OK)
+      return make_error(Errc::kIo, std::string("libcurl refused a multi option: ") + curl_multi_strerror(code));
     thread = std::thread([this] { io.run(); });
+    return {};
   }
 
   void shutdown() {
-    fail_all(Errc::kCancelled, "cancelled");
-    curl_multi_cleanup(multi);  // may call on_socket: watches are still alive
-    multi = nullptr;
+    shutting_down = true;
+    fail_matching([](const Transfer&) { return true; }, Errc::kCancelled, "cancelled");
+    multi.reset();  // may call on_socket: watches are still alive
     for (auto& [fd, watch] : watches) {
       watch->removed = true;
       watch->descriptor.release();
@@ -147,14 +191,31 @@ struct EventLoop::Impl {
     work.reset();
   }
 
-  void fail_all(Errc code, const std::string& why) {
-    auto pending = std::move(transfers);
-    transfers.clear();
-    for (auto& [raw, t] : pending) {
-      if (t->backoff) t->backoff->cancel();
-      curl_multi_remove_handle(multi, t->easy.get());
-      t->done(make_error(code, why + ": " + url_for_messages(t->request.url)));
+  // Fails every transfer, running or waiting, that `match` selects.
+  template <class Match>
+  void fail_matching(const Match& match, Errc code, const std::string& why) {
+    std::vector<std::unique_ptr<Transfer>> failed;
+    for (auto it = transfers.begin(); it != transfers.end();) {
+      if (!match(*it->second)) {
+        ++it;
+        continue;
+      }
+      Transfer& t = *it->second;
+      if (t.backoff) t.backoff->cancel();
+      if (multi) curl_multi_remove_handle(multi.get(), t.easy.get());
+      failed.push_back(std::move(it->second));
+      it = transfers.erase(it);
     }
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      if (!match(**it)) {
+        ++it;
+        continue;
+      }
+      failed.push_back(std::move(*it));
+      it = waiting.erase(it);
+    }
+    for (auto& t : failed) t->done(make_error(code, why + ": " + url_for_messages(t->request.url)));
+    start_waiting();
   }
 
   // ---- curl callbacks: record and return; never call back into curl ----
@@ -224,143 +285,201 @@ struct EventLoop::Impl {
 
   void socket_action(curl_socket_t fd, int events) {
     int running = 0;
-    curl_multi_socket_action(multi, fd, events, &running);
+    const CURLMcode code = curl_multi_socket_action(multi.get(), fd, events, &running);
     collect_finished();
+    if (code != CURLM_OK && code != CURLM_BAD_SOCKET)  // a socket curl just closed is harmless
+      fail_matching([](const Transfer&) { return true; }, Errc::kIo,
+                    std::string("libcurl failed: ") + curl_multi_strerror(code));
+  }
+
+  bool is_cancelled(const Transfer& t) const {
+    return shutting_down || (t.request.operation != 0 && cancelled_operations.count(t.request.operation));
   }
 
   void begin(std::unique_ptr<Transfer> owned) {
-    Transfer* t = owned.get();
-    if (cancelled || !multi) {
-      t->done(make_error(Errc::kCancelled, "cancelled: " + url_for_messages(t->request.url)));
+    if (is_cancelled(*owned)) {
+      owned->done(make_error(Errc::kCancelled, "cancelled: " + url_for_messages(owned->request.url)));
       return;
     }
+    if (options.max_in_flight > 0 && transfers.size() >= options.max_in_flight) {
+      waiting.push_back(std::move(owned));
+      return;
+    }
+    Transfer* t = owned.get();
     transfers.emplace(t, std::move(owned));
     attempt(*t);
   }
 
+  // Starts waiting transfers while there is room under max_in_flight.
+  void start_waiting() {
+    while (!waiting.empty() && !shutting_down &&
+           (options.max_in_flight == 0 || transfers.size() < options.max_in_flight)) {
+      std::unique_ptr<Transfer> next = std::move(waiting.front());
+      waiting.pop_front();
+      begin(std::move(next));
+    }
+  }
+
+  // Sets up the easy handle and hands it to the multi handle; a failure of
+  // libcurl here completes the transfer (it would otherwise wait forever).
   void attempt(Transfer& t) {
     if (!t.easy) t.easy.reset(curl_easy_init());
+    if (!t.easy) return complete(t, make_error(Errc::kIo, "libcurl cannot create a transfer"));
     CURL* e = t.easy.get();
     curl_easy_reset(e);
     t.read_offset = 0;
     t.received = 0;
     t.overflow = false;
+    t.judged = false;
+    t.allowed = SIZE_MAX;
+    t.refused.reset();
     t.text.clear();
     t.errbuf[0] = '\0';
+    CURLcode code = CURLE_OK;
+    const auto set = [&](CURLoption option, auto value) {
+      if (code == CURLE_OK) code = curl_easy_setopt(e, option, value);
+    };
     const Request& r = t.request;
-    curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
-    curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.errbuf);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    set(CURLOPT_URL, r.url.c_str());
+    set(CURLOPT_PRIVATE, &t);
+    set(CURLOPT_NOSIGNAL, 1L);
+    set(CURLOPT_ERRORBUFFER, t.errbuf);
+    set(CURLOPT_PROTOCOLS_STR, "http,https");
     // Redirects never downgrade: an https key only follows https.
     const bool https = r.url.rfind("https:", 0) == 0;
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, r.method == Method::kGet ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, options.max_redirects);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(options.connect_timeout.count()));
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, options.low_speed_bytes);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.stall_timeout.count()));
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options.request_timeout.count() * 1000));
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
-    curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-    if (!r.response_buffer.empty())
-      curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-                       static_cast<curl_off_t>(r.response_buffer.size()));
+    set(CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
+    set(CURLOPT_FOLLOWLOCATION, r.method == Method::kGet ? 1L : 0L);
+    set(CURLOPT_MAXREDIRS, options.max_redirects);
+    set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
+    set(CURLOPT_LOW_SPEED_LIMIT, options.low_speed_bytes);
+    set(CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.stall_timeout.count()));
+    set(CURLOPT_TIMEOUT_MS, static_cast<long>(options.request_timeout.count() * 1000));
+    set(CURLOPT_TCP_KEEPALIVE, 1L);
+    set(CURLOPT_BUFFERSIZE, 256L * 1024);
+    set(CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
+    set(CURLOPT_WRITEFUNCTION, &on_body);
+    set(CURLOPT_WRITEDATA, &t);
+    // A Content-Length past what the body may be is refused before a byte is read.
+    const std::size_t max_body = r.response_buffer.empty() ? r.max_text_bytes : r.response_buffer.size();
+    set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_body));
     if (options.insecure) {
-      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+      set(CURLOPT_SSL_VERIFYPEER, 0L);
+      set(CURLOPT_SSL_VERIFYHOST, 0L);
     }
     curl_slist* headers = nullptr;
-    for (const std::string& h : r.headers) headers = curl_slist_append(headers, h.c_str());
+    bool headers_ok = true;
+    const auto add_header = [&](const char* line) {
+      curl_slist* longer = curl_slist_append(headers, line);
+      if (!longer) headers_ok = false;
+      else headers = longer;
+    };
+    for (const std::string& h : r.headers) add_header(h.c_str());
     if (r.method == Method::kPost) {
       // Image hosts refuse often (413, 401, 429): with 100-continue they say
       // so before the body is sent, instead of resetting mid-body and losing
       // the status. Bounded: curl sends anyway after 1 s without an answer.
-      curl_easy_setopt(e, CURLOPT_EXPECT_100_TIMEOUT_MS, 1000L);
+      set(CURLOPT_EXPECT_100_TIMEOUT_MS, 1000L);
     } else if (r.aws_sigv4.empty()) {
-      headers = curl_slist_append(headers, "Expect:");  // no 100-continue stall
+      add_header("Expect:");  // no 100-continue stall
     } else {
       // libcurl 7.88's SigV4 signs an "Expect:" removal as an empty header the
       // server never sees (SignatureDoesNotMatch): keep the header, never wait.
-      curl_easy_setopt(e, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
+      set(CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
     }
     t.headers.reset(headers);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+    if (!headers_ok) return complete(t, make_error(Errc::kIo, "out of memory building request headers"));
+    set(CURLOPT_HTTPHEADER, headers);
     if (!r.aws_sigv4.empty()) {
-      curl_easy_setopt(e, CURLOPT_AWS_SIGV4, r.aws_sigv4.c_str());
-      curl_easy_setopt(e, CURLOPT_USERPWD, r.userpwd.c_str());
+      set(CURLOPT_AWS_SIGV4, r.aws_sigv4.c_str());
+      set(CURLOPT_USERPWD, r.userpwd.c_str());
     }
     switch (r.method) {
       case Method::kGet:
-        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        set(CURLOPT_HTTPGET, 1L);
         break;
       case Method::kHead:
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        set(CURLOPT_NOBODY, 1L);
         break;
       case Method::kDelete:
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
+        set(CURLOPT_CUSTOMREQUEST, "DELETE");
         break;
       case Method::kPut:
-        curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(e, CURLOPT_READFUNCTION, &on_read);
-        curl_easy_setopt(e, CURLOPT_READDATA, &t);
-        curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, &on_seek);
-        curl_easy_setopt(e, CURLOPT_SEEKDATA, &t);
-        curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+        set(CURLOPT_UPLOAD, 1L);
+        set(CURLOPT_READFUNCTION, &on_read);
+        set(CURLOPT_READDATA, &t);
+        set(CURLOPT_SEEKFUNCTION, &on_seek);
+        set(CURLOPT_SEEKDATA, &t);
+        set(CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
         break;
       case Method::kPost:
-        build_form(t);
+        if (code == CURLE_OK) code = build_form(t);
         break;
     }
-    curl_multi_add_handle(multi, e);
+    if (code != CURLE_OK)
+      return complete(t, make_error(Errc::kInvalidArgument, std::string(method_name(r.method)) + " " +
+                                                               url_for_messages(r.url) + ": libcurl refused an option: " +
+                                                               curl_easy_strerror(code)));
+    if (const CURLMcode added = curl_multi_add_handle(multi.get(), e); added != CURLM_OK)
+      return complete(t, make_error(Errc::kIo, std::string(method_name(r.method)) + " " + url_for_messages(r.url) +
+                                                   ": libcurl cannot start the transfer: " + curl_multi_strerror(added)));
   }
 
-  static void build_form(Transfer& t) {
+  static CURLcode build_form(Transfer& t) {
     CURL* e = t.easy.get();
     curl_mime* mime = curl_mime_init(e);
+    if (!mime) return CURLE_OUT_OF_MEMORY;
+    t.mime.reset(mime);
+    CURLcode code = CURLE_OK;
     for (const FormPart& field : t.request.form) {
       curl_mimepart* part = curl_mime_addpart(mime);
-      curl_mime_name(part, field.name.c_str());
+      if (!part) return CURLE_OUT_OF_MEMORY;
+      const auto check = [&](CURLcode c) {
+        if (code == CURLE_OK) code = c;
+      };
+      check(curl_mime_name(part, field.name.c_str()));
       if (field.file) {
         // Streams the caller's buffer: a known size, so curl sends Content-Length.
-        curl_mime_data_cb(part, static_cast<curl_off_t>(t.request.body.size()), &on_read,
-                          [](void* user, curl_off_t offset, int origin) {
-                            return on_seek(user, offset, origin);
-                          },
-                          nullptr, &t);
-        curl_mime_filename(part, field.value.c_str());
-        if (!field.content_type.empty()) curl_mime_type(part, field.content_type.c_str());
+        check(curl_mime_data_cb(part, static_cast<curl_off_t>(t.request.body.size()), &on_read,
+                                [](void* user, curl_off_t offset, int origin) {
+                                  return on_seek(user, offset, origin);
+                                },
+                                nullptr, &t));
+        check(curl_mime_filename(part, field.value.c_str()));
+        if (!field.content_type.empty()) check(curl_mime_type(part, field.content_type.c_str()));
       } else {
-        curl_mime_data(part, field.value.data(), field.value.size());
+        check(curl_mime_data(part, field.value.data(), field.value.size()));
       }
     }
-    t.mime.reset(mime);
-    curl_easy_setopt(e, CURLOPT_MIMEPOST, mime);
+    if (code != CURLE_OK) return code;
+    return curl_easy_setopt(e, CURLOPT_MIMEPOST, mime);
   }
 
   void collect_finished() {
     int left = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+    while (CURLMsg* msg = curl_multi_info_read(multi.get(), &left)) {
       if (msg->msg != CURLMSG_DONE) continue;
       CURL* e = msg->easy_handle;
       const CURLcode code = msg->data.result;
       Transfer* t = nullptr;
       curl_easy_getinfo(e, CURLINFO_PRIVATE, &t);
-      curl_multi_remove_handle(multi, e);
+      curl_multi_remove_handle(multi.get(), e);
       finished(*t, code);
     }
   }
 
   void finished(Transfer& t, CURLcode code) {
     CURL* e = t.easy.get();
+    // A short body never reached the head's size: judge it whole.
+    if (code == CURLE_OK && t.request.check_body && !t.judged && !judge(t) && !t.refused) t.overflow = true;
+    if (t.refused) {
+      Error refused = std::move(*t.refused);
+      refused.message = std::string(method_name(t.request.method)) + " " + url_for_messages(t.request.url) +
+                        ": " + refused.message;
+      return complete(t, std::move(refused));
+    }
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    if (code == CURLE_OK && status >= 200 && status < 300) {
+    if (code == CURLE_OK && !t.overflow && status >= 200 && status < 300) {
       policy.on_success();
       Response response{status, t.received, std::move(t.text), t.retries};
       complete(t, std::move(response));
@@ -370,7 +489,8 @@ struct EventLoop::Impl {
     if (!t.request.response_buffer.empty())
       error_body = std::string_view(reinterpret_cast<const char*>(t.request.response_buffer.data()),
                                     std::min<std::size_t>(t.received, 4096));
-    Errc errc = t.overflow ? Errc::kLimit : classify_transfer(code, status, s3_error_code(error_body));
+    Errc errc = t.overflow || code == CURLE_FILESIZE_EXCEEDED ? Errc::kLimit
+                                                              : classify_transfer(code, status, s3_error_code(error_body));
     std::string message;
     if (t.overflow || code == CURLE_FILESIZE_EXCEEDED) {
       message = "response larger than a piece can be, refused";
@@ -418,14 +538,20 @@ struct EventLoop::Impl {
     std::unique_ptr<Transfer> owned = std::move(it->second);
     transfers.erase(it);
     owned->done(std::move(result));
+    start_waiting();
   }
 };
 
-EventLoop::EventLoop(TransferOptions options) : impl_(std::make_unique<Impl>(options)) {
-  impl_->start_loop();
+Result<std::unique_ptr<EventLoop>> EventLoop::create(TransferOptions options) {
+  std::unique_ptr<EventLoop> loop(new EventLoop(options));
+  if (auto started = loop->impl_->start_loop(); !started) return std::move(started).error();
+  return loop;
 }
 
+EventLoop::EventLoop(TransferOptions options) : impl_(std::make_unique<Impl>(options)) {}
+
 EventLoop::~EventLoop() {
+  if (!impl_->thread.joinable()) return;  // never started
   asio::post(impl_->io, [impl = impl_.get()] { impl->shutdown(); });
   impl_->thread.join();
 }
@@ -437,11 +563,16 @@ void EventLoop::submit(Request request, Completion done) {
   asio::post(impl_->io, [impl = impl_.get(), t = std::move(t)]() mutable { impl->begin(std::move(t)); });
 }
 
-void EventLoop::cancel_all() {
-  asio::post(impl_->io, [impl = impl_.get()] {
-    impl->cancelled = true;
-    impl->fail_all(Errc::kCancelled, "cancelled");
+void EventLoop::cancel(OperationId operation) {
+  asio::post(impl_->io, [impl = impl_.get(), operation] {
+    impl->cancelled_operations.insert(operation);
+    impl->fail_matching([operation](const Transfer& t) { return t.request.operation == operation; },
+                        Errc::kCancelled, "cancelled");
   });
+}
+
+void EventLoop::end_operation(OperationId operation) {
+  asio::post(impl_->io, [impl = impl_.get(), operation] { impl->cancelled_operations.erase(operation); });
 }
 
 void EventLoop::set_retry_observer(RetryObserver observer) { impl_->observer = std::move(observer); }

@@ -10,22 +10,28 @@ namespace sx::net {
 
 class EventLoop {
  public:
-  explicit EventLoop(TransferOptions options);
+  // Fails (kIo) when libcurl cannot make a multi handle.
+  static Result<std::unique_ptr<EventLoop>> create(TransferOptions options);
   ~EventLoop();  // finishes nothing: cancels what is in flight, joins the thread
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
   // Any thread. `done` runs on the loop thread, exactly once, after the
-  // request succeeded (2xx) or failed for good (retries spent or not retriable).
+  // request succeeded (2xx) or failed for good (retries spent, not retriable,
+  // cancelled, or refused by curl).
   void submit(Request request, Completion done);
 
-  // Any thread. Fails everything in flight with kCancelled and refuses new work.
-  void cancel_all();
+  // Any thread. Fails the operation's requests, in flight or waiting, with
+  // kCancelled, and any it submits later; other operations go on.
+  void cancel(OperationId operation);
+  // Forgets a finished operation's cancelled mark.
+  void end_operation(OperationId operation);
 
   void set_retry_observer(RetryObserver observer);  // before the first submit
   long retries() const;
 
  private:
+  explicit EventLoop(TransferOptions options);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

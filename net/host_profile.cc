@@ -9,6 +9,8 @@
 #include <regex>
 #include <sstream>
 
+#include "base/text.h"
+
 namespace sx::net {
 namespace {
 
@@ -100,11 +102,6 @@ std::string dotted_to_pointer(std::string_view path) {
   return pointer;
 }
 
-std::string env_or_empty(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
-
 }  // namespace
 
 Result<HostProfile> parse_host_profile(std::string_view json, std::string_view name) {
@@ -178,9 +175,16 @@ Result<HostProfile> parse_sxcu(std::string_view json, std::string_view name) {
 Result<HostProfile> load_host_profile(std::string_view backend_uri) {
   auto read_file = [](const std::filesystem::path& path) -> Result<std::string> {
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) > (1 << 20))
-      return make_error(Errc::kNotFound, "cannot read image host profile " + path.string());
+    const auto status = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(status))
+      return make_error(Errc::kNotFound, "cannot read image host profile " + path.string() + ": " +
+                                             (ec ? ec.message() : std::string("No such file or directory")));
+    if (!std::filesystem::is_regular_file(status))
+      return make_error(Errc::kInvalidArgument, "image host profile " + path.string() + " is not a regular file");
+    if (std::filesystem::file_size(path, ec) > (1 << 20))
+      return make_error(Errc::kLimit, "image host profile " + path.string() + " is larger than 1 MiB");
     std::ifstream in(path);
+    if (!in) return make_error(Errc::kIo, "cannot read image host profile " + path.string() + ": permission denied or unreadable");
     std::stringstream text;
     text << in.rdbuf();
     return text.str();
@@ -193,8 +197,8 @@ Result<HostProfile> load_host_profile(std::string_view backend_uri) {
   }
   std::string_view rest = backend_uri.substr(5);  // after "host:"
   if (!rest.empty() && rest.front() == '{') return parse_host_profile(rest, "inline");
-  std::string config = env_or_empty("XDG_CONFIG_HOME");
-  if (config.empty()) config = env_or_empty("HOME") + "/.config";
+  std::string config = text::env("XDG_CONFIG_HOME");
+  if (config.empty()) config = text::env("HOME") + "/.config";
   const std::filesystem::path path = std::filesystem::path(config) / "sxengine" / "hosts.json";
   auto text = read_file(path);
   if (!text) return std::move(text).error();

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
@@ -14,6 +15,18 @@
 namespace sx::net {
 
 enum class Method { kGet, kPut, kPost, kDelete, kHead };
+
+// Judges the first bytes of a 2xx body as they arrive (`head` holds at least
+// kBodyHeadBytes, or the whole body when it is shorter) and returns the most
+// bytes the body may have; an error refuses the body there and then, so a
+// hostile server's junk is never buffered. `content_type` is the server's.
+inline constexpr std::size_t kBodyHeadBytes = 64;
+using BodyCheck = std::function<Result<std::size_t>(std::span<const std::byte> head,
+                                                    std::string_view content_type)>;
+
+// Transfers of one operation (a push, a pull) share an id so that the
+// operation can be cancelled alone; 0 belongs to no operation.
+using OperationId = std::uint64_t;
 
 struct FormPart {
   std::string name;
@@ -43,6 +56,8 @@ struct Request {
   // with its Response (status, error body in `text`) so the backend can word
   // the message; transport failures still complete with an Error.
   bool return_http_errors = false;
+  BodyCheck check_body;  // optional
+  OperationId operation = 0;
 };
 
 struct Response {
@@ -73,7 +88,11 @@ struct TransferOptions {
   long max_redirects = 5;
   bool insecure = false;  // --insecure: skip TLS verification
   RetryOptions retry;
-  std::size_t max_host_connections = 0;  // 0: no limit besides --parallel
+  std::size_t max_host_connections = 0;  // 0: no limit besides max_in_flight
+  // Requests in flight at once, all hosts together (--parallel): a hard cap,
+  // since image hosts ban clients over their connection limit. Requests past
+  // it wait in submission order. 0: no cap.
+  std::size_t max_in_flight = 0;
 };
 
 std::string_view method_name(Method method);

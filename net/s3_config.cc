@@ -4,13 +4,12 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "base/text.h"
+
 namespace sx::net {
 namespace {
 
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
+using text::env;
 
 std::string trim(std::string_view text) {
   const auto begin = text.find_first_not_of(" \t\r");
@@ -53,21 +52,7 @@ std::optional<S3Credentials> credentials_from_file() {
 
 }  // namespace
 
-std::string encode_key(std::string_view key) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : key) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
-    }
-  }
-  return out;
-}
+std::string encode_key(std::string_view key) { return text::percent_encode(key, "-_.~/"); }
 
 std::string S3Config::object_url(std::string_view bucket, std::string_view key) const {
   if (endpoint.empty())

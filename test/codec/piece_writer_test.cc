@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/text.h"
 #include "codec/byte_order.h"
 #include "codec/checksum.h"
 #include "codec/piece_reader.h"
@@ -52,7 +53,7 @@ TEST_CASE("checksums match published vectors") {
   CHECK(crc32(bytes_of("123456789")) == 0xCBF43926u);
   CHECK(adler32(bytes_of("Wikipedia")) == 0x11E60398u);
   auto digest = sha256(bytes_of("abc"));
-  CHECK(to_hex(digest) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(text::to_hex(digest) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST_CASE("geometry fits the piece size and the last piece shrinks") {

@@ -47,7 +47,7 @@ TEST_CASE("an output file appears only on commit, and never over a file without 
     REQUIRE(file);
     const char bytes[] = "wxyz";
     REQUIRE(file->write_at(std::as_bytes(std::span(bytes, 4)), 0));
-    REQUIRE(file->commit());
+    REQUIRE(file->commit(false));
   }
   CHECK(fs::file_size(target) == 4);
   auto refused = OutputFile::create(target, 4, false);

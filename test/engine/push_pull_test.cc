@@ -10,6 +10,7 @@
 #include <mutex>
 #include <random>
 
+#include "engine/manifest_tree.h"
 #include "engine/pull.h"
 #include "engine/push.h"
 #include "engine/thread_pool.h"
@@ -75,8 +76,8 @@ class FlakyBackend : public MemoryBackend {
 struct Fixture {
   Options options;
   engine::ThreadPool pool{2};
-  std::atomic<bool> cancelled{false};
-  engine::Context ctx{options, pool, cancelled, codec::kDefaultLimits, codec::ManifestLimits{}, [] { return 0L; }};
+  engine::CancelToken cancel;
+  engine::Context ctx{options, pool, cancel, codec::kDefaultLimits, codec::ManifestLimits{}, [] { return 0L; }};
   fs::path dir = fs::temp_directory_path() / ("sxengine-test-" + std::to_string(::getpid()));
 
   Fixture() {
@@ -110,7 +111,7 @@ TEST_CASE_FIXTURE(Fixture, "push then pull through a memory backend gives the sa
   auto path = engine::pull(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
   REQUIRE(path);
   CHECK(read(*path) == bytes);
-  auto manifest = engine::fetch_manifest(ctx, backend, *key, std::nullopt);
+  auto manifest = engine::fetch_manifest_tree(ctx, backend, *key, std::nullopt);
   REQUIRE(manifest);
   CHECK(manifest->manifest.name == "input.bin");
   CHECK(manifest->manifest.pieces.size() == 13);
@@ -149,7 +150,7 @@ TEST_CASE_FIXTURE(Fixture, "a piece swapped for another is detected") {
   write_input(30000);
   auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
   REQUIRE(key);
-  auto manifest = engine::fetch_manifest(ctx, backend, *key, std::nullopt);
+  auto manifest = engine::fetch_manifest_tree(ctx, backend, *key, std::nullopt);
   REQUIRE(manifest);
   const auto& pieces = manifest->manifest.pieces;
   backend.objects_[pieces[0].key] = backend.objects_[pieces[1].key];
@@ -163,7 +164,7 @@ TEST_CASE_FIXTURE(Fixture, "a missing piece fails with kNotFound naming it") {
   write_input(30000);
   auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
   REQUIRE(key);
-  auto manifest = engine::fetch_manifest(ctx, backend, *key, std::nullopt);
+  auto manifest = engine::fetch_manifest_tree(ctx, backend, *key, std::nullopt);
   backend.objects_.erase(manifest->manifest.pieces[2].key);
   auto path = engine::pull(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
   REQUIRE_FALSE(path);
@@ -178,7 +179,7 @@ TEST_CASE_FIXTURE(Fixture, "thousands of pieces spill the manifest over an index
   auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
   if (!key) MESSAGE(key.error().message);
   REQUIRE(key);
-  auto manifest = engine::fetch_manifest(ctx, backend, *key, std::nullopt);
+  auto manifest = engine::fetch_manifest_tree(ctx, backend, *key, std::nullopt);
   if (!manifest) MESSAGE(manifest.error().message);
   REQUIRE(manifest);
   CHECK(manifest->levels >= 3);

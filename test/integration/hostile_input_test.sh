@@ -296,8 +296,9 @@ for sig in INT TERM; do
     rm -f "$OUT/long"
     continue
   fi
-  [ "$rc" -eq 1 ] && grep -q interrupted "$WORK/sig.err" && [ "$(wc -l < "$WORK/sig.err")" -eq 1 ] &&
-    pass "SIG$sig during pull: exit 1, $(cat "$WORK/sig.err")" || fail "SIG$sig during pull: exit $rc: $(cat "$WORK/sig.err")"
+  want=$((128 + $(kill -l "$sig")))  # 130 for INT, 143 for TERM, as shells expect
+  [ "$rc" -eq "$want" ] && grep -q interrupted "$WORK/sig.err" && [ "$(wc -l < "$WORK/sig.err")" -eq 1 ] &&
+    pass "SIG$sig during pull: exit $rc, $(cat "$WORK/sig.err")" || fail "SIG$sig during pull: exit $rc (expected $want): $(cat "$WORK/sig.err")"
   no_leftovers "SIG$sig during pull" "$OUT/long"
 done
 

@@ -168,7 +168,8 @@ env SX_IMGHOST_KEY="$wrong" timeout 60 "$SX" push --json --backend host:keyed "$
 expect_fail "unset API key variable: named in the error" "SX_IMGHOST_KEY" env -u SX_IMGHOST_KEY timeout 60 "$SX" push -q --backend host:keyed "$WORK/keyed-probe.bin"
 expect_fail "unset API key variable in a .sxcu field" "SX_IMGHOST_KEY" env -u SX_IMGHOST_KEY timeout 60 "$SX" push -q --backend "sxcu:$WORK/keyed-field.sxcu" "$WORK/keyed-probe.bin"
 env -u SX_IMGHOST_KEY timeout 60 "$SX" push --json --backend host:keyed "$WORK/keyed-probe.bin" >"$WORK/unset.json" 2>"$WORK/unset.err"
-[ $? -eq 1 ] && grep -q SX_IMGHOST_KEY "$WORK/unset.err" "$WORK/unset.json" && pass "unset API key variable, --json: exit 1, variable named" ||
+[ $? -eq 2 ] && grep -q SX_IMGHOST_KEY "$WORK/unset.err" && grep -q '"event":"error"' "$WORK/unset.json" &&
+  pass "unset API key variable, --json: exit 2, variable named, error event" ||
   fail "unset API key variable, --json: $(tail -1 "$WORK/unset.err")"
 unset SX_IMGHOST_KEY
 

@@ -43,12 +43,18 @@ same_file() {  # same_file A B WHAT
   if cmp -s "$1" "$2"; then pass "$3"; else fail "$3: $1 and $2 differ"; fi
 }
 
-# expect_fail WHAT PATTERN CMD...: CMD must exit 1 with PATTERN in its stderr.
-expect_fail() {
-  local what=$1 pattern=$2; shift 2
+# expect_fail WHAT PATTERN CMD...: CMD must fail with one of the README's
+# exit statuses (1..7; never a crash or a signal) and PATTERN in its stderr.
+# expect_exit N WHAT PATTERN CMD...: the same, with exactly status N.
+expect_fail() { expect_exit any "$@"; }
+expect_exit() {
+  local want=$1 what=$2 pattern=$3; shift 3
   local err="$WORK/stderr.$RANDOM" rc=0
   "$@" >/dev/null 2>"$err" || rc=$?
-  if [ "$rc" -ne 1 ]; then fail "$what: exit $rc, expected 1 ($(tail -1 "$err"))"; return; fi
+  if [ "$want" = any ] && { [ "$rc" -lt 1 ] || [ "$rc" -gt 7 ]; }; then
+    fail "$what: exit $rc, expected a failure status 1..7 ($(tail -1 "$err"))"; return
+  fi
+  if [ "$want" != any ] && [ "$rc" -ne "$want" ]; then fail "$what: exit $rc, expected $want ($(tail -1 "$err"))"; return; fi
   if ! grep -q -- "$pattern" "$err"; then fail "$what: stderr lacks '$pattern': $(tail -1 "$err")"; return; fi
   if [ "$(wc -l < "$err")" -gt 3 ]; then fail "$what: error is not short: $(cat "$err")"; return; fi
   pass "$what"

@@ -1,0 +1,39 @@
+#include "cli/command.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/interrupt.h"
+#include "cli/progress_printer.h"
+#include "sx/storage.h"
+
+namespace sx::cli {
+
+void add_transfer_options(CLI::App* cmd, Options& o) {
+  cmd->add_option("--parallel", o.parallel, "piece requests in flight (a hard cap, all hosts together)")
+      ->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--workers", o.workers, "encode/decode threads (0: one per core)")
+      ->check(CLI::Range(0, 256))->capture_default_str();
+  cmd->add_option("--retries", o.retries, "retries per request")->check(CLI::Range(0, 100))->capture_default_str();
+  cmd->add_option("--stall-timeout", o.stall_timeout_s, "seconds below 1 KiB/s before a transfer is retried")
+      ->check(CLI::Range(1, 3600))->capture_default_str();
+  cmd->add_option("--connect-timeout", o.connect_timeout_s, "seconds")->check(CLI::Range(1, 600))->capture_default_str();
+  cmd->add_option("--request-timeout", o.request_timeout_s, "seconds one request may take in all")
+      ->check(CLI::Range(1, 86400))->capture_default_str();
+  cmd->add_flag("--insecure", o.insecure, "do NOT verify TLS certificates (unsafe)");
+  cmd->add_option("--endpoint", o.endpoint, "S3 endpoint URL (default: AWS_ENDPOINT_URL, else AWS)");
+}
+
+int run_with_storage(CommandLine& line, bool progress,
+                     const std::function<int(Storage& storage, ProgressPrinter& printer)>& body) {
+  ProgressPrinter printer(choose_progress_mode(line.quiet || !progress, line.json));
+  line.options.progress = &printer;
+  if (line.options.insecure)
+    fmt::print(stderr, "sxengine: warning: --insecure: TLS certificates are NOT verified; anyone on the path "
+                       "can read and change this transfer\n");
+  Storage storage(line.options);
+  InterruptWatcher watcher(storage);
+  return body(storage, printer);
+}
+
+}  // namespace sx::cli

@@ -1,0 +1,50 @@
+// `sxengine info KEY`: what a key holds, without fetching the pieces.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "base/text.h"
+#include "cli/command.h"
+#include "cli/exit_status.h"
+#include "cli/progress_printer.h"
+#include "cli/standard_output.h"
+#include "sx/storage.h"
+
+namespace sx::cli {
+
+CommandRunner add_info_command(CLI::App& app, CommandLine& line) {
+  auto key = std::make_shared<std::string>();
+  sx::Options& options = line.options;
+  CLI::App* info = app.add_subcommand("info", "show what a download key holds");
+  info->add_option("KEY", *key, "download key")->required();
+  info->add_flag("--json", line.json, "one JSON object");
+  info->add_option("--passphrase", options.passphrase, "passphrase of a #s= key (also SXENGINE_PASSPHRASE)")
+      ->envname("SXENGINE_PASSPHRASE");
+  add_transfer_options(info, options);
+
+  return [info, key, &line]() -> int {
+    if (!info->parsed()) return -1;
+    return run_with_storage(line, false, [&](Storage& storage, ProgressPrinter& printer) {
+      auto result = storage.info(*key);
+      if (!result) return fail(&printer, result.error());
+      const FileInfo& i = *result;
+      std::string text;
+      if (line.json) {
+        text = fmt::format("{{\"name\":{},\"size\":{},\"sha256\":\"{}\",\"pieces\":{},\"piece_size\":{},"
+                           "\"width\":{},\"height\":{},\"format\":\"{}\",\"manifest_levels\":{},\"encryption\":\"{}\"}}\n",
+                           text::json_string(i.name), i.size, i.sha256, i.pieces, i.piece_bytes, i.width, i.height,
+                           i.format, i.manifest_levels, i.encryption);
+      } else {
+        text = fmt::format("name:       {}\nsize:       {} bytes\nsha256:     {}\npieces:     {} of up to {} bytes ({}x{} px)\n"
+                           "format:     {}\nmanifest:   {} level{}\nencryption: {}\n",
+                           printable(i.name), i.size, i.sha256.empty() ? "(none: storagex v1)" : i.sha256, i.pieces,
+                           i.piece_bytes, i.width, i.height, i.format, i.manifest_levels,
+                           i.manifest_levels == 1 ? "" : "s",
+                           i.encryption == "none" ? "none (public pieces)" : i.encryption);
+      }
+      if (auto shown = write_stdout(text); !shown) return fail(&printer, shown.error());
+      return int{kExitOk};
+    });
+  };
+}
+
+}  // namespace sx::cli

@@ -1,0 +1,98 @@
+// `sxengine push FILE` (and `upload`, the seed's verb): prints the key.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "base/text.h"
+#include "cli/command.h"
+#include "cli/exit_status.h"
+#include "cli/progress_printer.h"
+#include "cli/standard_output.h"
+#include "sx/storage.h"
+
+namespace sx::cli {
+namespace {
+
+struct PushArgs {
+  std::string path;
+  std::string name;
+  std::string compress = "auto";
+  CLI::Option* passphrase = nullptr;
+  CLI::Option* piece_size = nullptr;
+  CLI::Option* width = nullptr;
+};
+
+// The key reaches stdout or the user learns where it went; never exit 0
+// with the key lost (for an encrypted push it is the only way back).
+int print_key(CommandLine& line, ProgressPrinter& printer, const std::string& key) {
+  const std::string text = line.json ? "{\"event\":\"key\",\"key\":" + text::json_string(key) + "}\n" : key + "\n";
+  Status written = write_stdout(text);
+  if (written) return kExitOk;
+  const std::string saved = save_key(key);
+  Error error = written.error();
+  error.message += "; the file is stored, " +
+                   (saved.empty() ? std::string("but its key could not be saved either: the pieces are unreachable")
+                                  : "and its key was saved to " + saved + " (mode 0600)");
+  return fail(&printer, error);
+}
+
+}  // namespace
+
+CommandRunner add_push_command(CLI::App& app, CommandLine& line, const char* name) {
+  auto args = std::make_shared<PushArgs>();
+  sx::Options& options = line.options;
+  CLI::App* push = app.add_subcommand(name, std::string(name) == "push"
+                                                ? "store a file; prints its download key"
+                                                : "the same as push (storagex's verb)");
+  push->add_option("FILE", args->path, "file to push, - for stdin")->required();
+  push->add_option("--backend", options.backend,
+                   "dir:PATH, file:///PATH, http(s)://HOST/PREFIX/, s3://BUCKET/PREFIX, host:NAME, "
+                   "host:{JSON}, sxcu:PATH (default: the local store)");
+  args->piece_size = push->add_option("--piece-size", options.piece_bytes, "payload bytes per piece (8M, 512K, ...)")
+                         ->transform(CLI::AsSizeValue(false))
+                         ->check(CLI::Range(std::size_t{1024}, std::size_t{255} << 20))
+                         ->capture_default_str();
+  args->width = push->add_option("--width", options.width, "piece image width in pixels")->check(CLI::Range(1u, 16384u));
+  auto* height = push->add_option("--height", options.height, "piece image height in pixels")->check(CLI::Range(1u, 16384u));
+  args->width->needs(height);
+  height->needs(args->width);
+  args->width->excludes(args->piece_size);
+  height->excludes(args->piece_size);
+  push->add_option("--name", args->name, "file name stored in the manifest (default: FILE's)");
+  auto* no_encrypt = push->add_flag("--no-encrypt", [&options](std::int64_t) { options.encrypt = false; },
+                                    "store public, unencrypted pieces (as storagex did)");
+  args->passphrase = push->add_option("--passphrase", options.passphrase,
+                                      "derive the key from a passphrase with Argon2id (also SXENGINE_PASSPHRASE)");
+  args->passphrase->excludes(no_encrypt);
+  push->add_option("--compress", args->compress, "zstd before encryption: auto (when a sample shrinks), none, zstd")
+      ->check(CLI::IsMember({"auto", "none", "zstd"}))->capture_default_str();
+  push->add_option("--level", options.deflate_level, "0 stored (fastest) or deflate level 1..12")
+      ->check(CLI::Range(0, 12))->capture_default_str();
+  push->add_option("--acl", options.acl, "S3 canned ACL for every object (public-read: keys pull without credentials)")
+      ->check(CLI::IsMember({"private", "public-read", "authenticated-read", "bucket-owner-read",
+                             "bucket-owner-full-control"}));
+  push->add_flag("--s3-sign-payload", options.s3_sign_payload,
+                 "S3: sign each body's SHA-256 instead of UNSIGNED-PAYLOAD");
+  add_transfer_options(push, options);
+  push->add_flag("-q,--quiet", line.quiet, "no progress output");
+  push->add_flag("--json", line.json, "NDJSON events on stdout; the last one carries the key");
+
+  return [push, args, &line]() -> int {
+    if (!push->parsed()) return -1;
+    sx::Options& o = line.options;
+    o.compress = args->compress == "none"   ? Options::Compress::kNone
+                 : args->compress == "zstd" ? Options::Compress::kZstd
+                                            : Options::Compress::kAuto;
+    // SXENGINE_PASSPHRASE applies to encrypted pushes; --no-encrypt with an
+    // explicit --passphrase is refused by CLI11 above.
+    if (o.passphrase.empty() && o.encrypt) o.passphrase = text::env("SXENGINE_PASSPHRASE");
+    if (stdout_was_closed())
+      return usage_error("standard output is closed: the download key would be lost (nothing was pushed)");
+    return run_with_storage(line, true, [&](Storage& storage, ProgressPrinter& printer) {
+      auto key = storage.upload(args->path, args->name);
+      if (!key) return fail(&printer, key.error());
+      return print_key(line, printer, *key);
+    });
+  };
+}
+
+}  // namespace sx::cli

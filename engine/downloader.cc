@@ -1,0 +1,150 @@
+#include "engine/downloader.h"
+
+#include <algorithm>
+#include <string>
+
+#include "codec/piece_reader.h"
+#include "codec/png_decoder.h"
+#include "engine/payload_transform.h"
+#include "engine/piece_window.h"
+#include "engine/thread_pool.h"
+
+namespace sx::engine {
+
+Status check_manifest_limits(const codec::Manifest& manifest, const codec::DecodeLimits& limits) {
+  const std::size_t pixels = codec::pixel_bytes(manifest.width, manifest.height);
+  if (manifest.width > limits.max_width || manifest.height > limits.max_height || pixels > limits.max_pixel_bytes)
+    return make_error(Errc::kLimit, "manifest piece geometry " + std::to_string(manifest.width) + "x" +
+                                        std::to_string(manifest.height) + " exceeds the decode limits");
+  // What a piece can carry bounds what its payload may decompress to: a
+  // manifest claiming more is refused before any buffer or file is sized.
+  const std::size_t header = manifest.version == 1 ? 4 : codec::kHeaderBytes;
+  if (pixels <= header || manifest.piece_size > pixels - header)
+    return make_error(Errc::kCorrupt, "manifest claims pieces of " + std::to_string(manifest.piece_size) +
+                                          " bytes, more than its " + std::to_string(manifest.width) + "x" +
+                                          std::to_string(manifest.height) + " images hold");
+  return {};
+}
+
+namespace {
+
+// One fetch: the window of pieces in flight and the per-worker decoders.
+class Fetch {
+ public:
+  Fetch(Context& ctx, net::Backend& backend, const codec::Manifest& manifest,
+        const std::optional<codec::ContentKey>& content_key, const PieceSink& sink, std::size_t pieces)
+      : ctx_(ctx), backend_(backend), manifest_(manifest), sink_(sink),
+        window_(std::min(window_slots(ctx.options.parallel, ctx.pool.size(), backend.synchronous()),
+                         std::max<std::size_t>(1, pieces)),
+                codec::max_received_png_bytes(manifest.width, manifest.height), 0),
+        // Pixel buffers are needed only while a worker decodes: one per worker, not per slot.
+        decoders_(static_cast<std::size_t>(ctx.pool.size()), 0, codec::pixel_bytes(manifest.width, manifest.height)),
+        transforms_(static_cast<std::size_t>(ctx.pool.size()), content_key),
+        failure_(ctx.cancel),
+        encrypted_(manifest.encryption != "none") {}
+
+  void start(const codec::PieceEntry& piece) {
+    Slot& slot = window_.acquire();
+    if (ctx_.cancelled()) return window_.release(slot);
+    slot.attempts = 0;
+    if (backend_.synchronous())
+      ctx_.pool.post([this, &piece, &slot] { request(piece, slot); });
+    else
+      request(piece, slot);
+  }
+
+  Status finish() {
+    window_.wait_idle();
+    if (auto error = failure_.take()) return std::move(*error);
+    if (ctx_.cancelled()) return make_error(Errc::kCancelled, "pull cancelled");
+    return {};
+  }
+
+ private:
+  void request(const codec::PieceEntry& piece, Slot& slot) {
+    backend_.get(piece.key, slot.png(), [this, &piece, &slot](Result<std::size_t> got) {
+      if (!got) {
+        Error e = std::move(got).error();
+        failure_.set(Error{e.code, "piece " + std::to_string(piece.index) + ": " + e.message});
+        return window_.release(slot);
+      }
+      if (backend_.synchronous()) return land(piece, slot, *got);
+      ctx_.pool.post([this, &piece, &slot, n = *got] { land(piece, slot, n); });
+    });
+  }
+
+  // Decodes, checks and opens one piece; the result points into `decoder`'s
+  // pixels or `transform`'s buffers.
+  Result<std::span<const std::byte>> open_piece(const codec::PieceEntry& piece, std::span<const std::byte> png,
+                                                Slot& decoder, PayloadTransform& transform) {
+    if (manifest_.version == 1) return codec::read_storagex_v1_piece(png, decoder.pixels(), ctx_.limits);
+    auto view = codec::read_piece(png, decoder.pixels(), ctx_.limits);
+    if (!view) return std::move(view).error();
+    if (view->header.piece_index != piece.index || view->header.payload_crc32 != piece.crc32 ||
+        (view->header.flags & codec::kFlagManifest))
+      return make_error(Errc::kCorrupt, "the image is a different piece (index or checksum differ)");
+    if (encrypted_ != bool(view->header.flags & codec::kFlagEncrypted))
+      return make_error(Errc::kCorrupt, "piece encryption does not match the manifest");
+    return transform.open({0, piece.index}, decoder.pixels().subspan(codec::kHeaderBytes, view->payload.size()),
+                          view->header.flags, piece.size);
+  }
+
+  // On a worker: verify the piece, hand it to the sink, or fetch it again.
+  void land(const codec::PieceEntry& piece, Slot& slot, std::size_t bytes) {
+    Slot& decoder = decoders_.acquire();
+    PayloadTransform& transform = transforms_.acquire();
+    Result<std::span<const std::byte>> payload = open_piece(piece, slot.png().first(bytes), decoder, transform);
+    if (payload && payload->size() != piece.size)
+      payload = make_error(Errc::kCorrupt, "payload is " + std::to_string(payload->size()) +
+                                               " bytes, the manifest says " + std::to_string(piece.size));
+    Status sunk = payload ? sink_(piece, *payload) : Status{};
+    transforms_.release(transform);
+    decoders_.release(decoder);
+    if (!payload && payload.error().code == Errc::kCorrupt && ++slot.attempts < kMaxCorruptRefetches &&
+        !ctx_.cancelled()) {
+      ++ctx_.refetches;
+      report(ctx_.options.progress,
+             [&](ProgressSink& p) { p.on_retry(piece.key, slot.attempts, payload.error().message); });
+      return request(piece, slot);
+    }
+    if (!payload)
+      failure_.set(Error{payload.error().code,
+                         "piece " + std::to_string(piece.index) + " (" + piece.key + "): " + payload.error().message});
+    else if (!sunk)
+      failure_.set(std::move(sunk).error());
+    else
+      report(ctx_.options.progress, [&](ProgressSink& p) { p.on_piece(piece.index, piece.size); });
+    window_.release(slot);
+  }
+
+  Context& ctx_;
+  net::Backend& backend_;
+  const codec::Manifest& manifest_;
+  const PieceSink& sink_;
+  PieceWindow window_;
+  PieceWindow decoders_;
+  TransformPool transforms_;
+  FirstError failure_;
+  bool encrypted_;
+};
+
+}  // namespace
+
+Downloader::Downloader(Context& ctx, net::Backend& backend, const codec::Manifest& manifest,
+                       const std::optional<codec::ContentKey>& content_key)
+    : ctx_(ctx), backend_(backend), manifest_(manifest), content_key_(content_key) {}
+
+Status Downloader::fetch(std::span<const IndexRange> ranges, const PieceSink& sink) {
+  std::size_t count = 0;
+  for (const IndexRange& range : ranges) {
+    if (range.begin > range.end || range.end > manifest_.pieces.size())
+      return make_error(Errc::kInvalidArgument, "piece range past the manifest");
+    count += range.end - range.begin;
+  }
+  Fetch fetch(ctx_, backend_, manifest_, content_key_, sink, count);
+  for (const IndexRange& range : ranges)
+    for (std::uint64_t i = range.begin; i < range.end && !ctx_.cancelled(); ++i) fetch.start(manifest_.pieces[i]);
+  return fetch.finish();
+}
+
+}  // namespace sx::engine

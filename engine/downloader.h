@@ -1,0 +1,54 @@
+// The one piece-fetching API: pull, verify, a byte-range reader and parity
+// repair all fetch pieces through it. It fetches the pieces of an index set
+// many at once, decodes and verifies each (header, CRC-32, AEAD tag, size),
+// fetches a corrupt body again a bounded number of times, and hands each
+// verified payload to a sink with its entry (index, offset). It knows
+// nothing of output files. The mirror of push's Uploader.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+
+#include "codec/manifest.h"
+#include "codec/piece_crypto.h"
+#include "engine/context.h"
+#include "net/backend.h"
+#include "sx/error.h"
+
+namespace sx::engine {
+
+// Pieces [begin, end) of a manifest.
+struct IndexRange {
+  std::uint64_t begin = 0;
+  std::uint64_t end = 0;
+};
+
+// Runs on a worker thread, concurrently with other pieces, in any order.
+// `payload` is valid only during the call. An error stops the fetch.
+using PieceSink = std::function<Status(const codec::PieceEntry& piece, std::span<const std::byte> payload)>;
+
+class Downloader {
+ public:
+  // The manifest must have passed fetch_manifest_tree's checks and
+  // check_manifest_limits; it outlives the downloader.
+  Downloader(Context& ctx, net::Backend& backend, const codec::Manifest& manifest,
+             const std::optional<codec::ContentKey>& content_key);
+
+  // Fetches every piece in `ranges`; the first failure (named by piece index
+  // and URL) cancels the rest and is returned.
+  Status fetch(std::span<const IndexRange> ranges, const PieceSink& sink);
+
+ private:
+  Context& ctx_;
+  net::Backend& backend_;
+  const codec::Manifest& manifest_;
+  const std::optional<codec::ContentKey>& content_key_;
+};
+
+// Refuses a manifest whose claims exceed what a reader will allocate for:
+// geometry past the decode limits, a piece size its geometry cannot hold.
+Status check_manifest_limits(const codec::Manifest& manifest, const codec::DecodeLimits& limits);
+
+}  // namespace sx::engine

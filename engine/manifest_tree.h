@@ -1,0 +1,36 @@
+// The manifest tree, shared by push, pull and info: a manifest too big for
+// one piece is sliced, an index lists the slices, and the index is stored
+// the same way until one piece holds the root, whose URL is the key
+// (docs/FORMAT.md §Manifest index).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "codec/manifest.h"
+#include "codec/piece_crypto.h"
+#include "engine/context.h"
+#include "net/backend.h"
+#include "sx/error.h"
+
+namespace sx::engine {
+
+class Uploader;
+
+// Stores `manifest` through `uploader` (manifest pieces are numbered across
+// every level, so each nonce is used once); returns the root piece's URL.
+Result<std::string> store_manifest_tree(Uploader& uploader, const codec::Manifest& manifest);
+
+struct FetchedManifest {
+  codec::Manifest manifest;
+  int levels = 1;  // 1: the key's piece is the manifest; more: index levels
+};
+
+// Fetches and checks the tree under `url` (the key without its fragment).
+// `content_key` decrypts an encrypted file and is required when one was
+// given at push. Every size the tree claims is checked against
+// ctx.manifest_limits before anything is allocated for it.
+Result<FetchedManifest> fetch_manifest_tree(Context& ctx, net::Backend& backend, const std::string& url,
+                                            const std::optional<codec::ContentKey>& content_key);
+
+}  // namespace sx::engine

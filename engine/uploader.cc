@@ -1,0 +1,119 @@
+#include "engine/uploader.h"
+
+#include <algorithm>
+#include <string>
+
+#include "codec/checksum.h"
+#include "codec/compression.h"
+#include "codec/piece_writer.h"
+#include "engine/piece_window.h"
+#include "engine/thread_pool.h"
+
+namespace sx::engine {
+
+Result<std::optional<std::span<const std::byte>>> InputSource::next(std::span<std::byte> scratch) {
+  auto n = file_.read(scratch.first(piece_bytes_));
+  if (!n) return std::move(n).error();
+  if (*n == 0) return std::optional<std::span<const std::byte>>{};
+  return std::optional(std::span<const std::byte>(scratch.first(*n)));
+}
+
+Result<std::optional<std::span<const std::byte>>> SpanSource::next(std::span<std::byte>) {
+  if (at_ >= bytes_.size()) return std::optional<std::span<const std::byte>>{};
+  const std::size_t n = std::min(piece_bytes_, bytes_.size() - at_);
+  auto piece = bytes_.subspan(at_, n);
+  at_ += n;
+  return std::optional(piece);
+}
+
+Uploader::Uploader(Context& ctx, net::Backend& backend, const codec::Geometry& geometry, TransformPool& transforms,
+                   Options::Compress compress)
+    : ctx_(ctx), backend_(backend), geometry_(geometry), transforms_(transforms), compress_(compress) {}
+
+std::vector<std::string> Uploader::stored_keys() const {
+  std::lock_guard lock(stored_mutex_);
+  return stored_keys_;
+}
+
+std::uint64_t Uploader::stored_bytes() const {
+  std::lock_guard lock(stored_mutex_);
+  return stored_bytes_;
+}
+
+Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, const PieceKind& kind,
+                                                     const std::function<void(std::span<const std::byte>)>& observe) {
+  bool compress = compress_ == Options::Compress::kZstd;
+  const std::size_t slots = window_slots(ctx_.options.parallel, ctx_.pool.size(), backend_.synchronous());
+  PieceWindow window(slots, codec::max_png_bytes(geometry_), source.needs_scratch() ? geometry_.capacity() : 0);
+  FirstError failure(ctx_.cancel);
+  std::mutex entries_mutex;  // guards entries
+  std::vector<codec::PieceEntry> entries;
+  std::uint64_t offset = 0;
+  for (std::uint64_t index = 0; !ctx_.cancelled(); ++index) {
+    Slot& slot = window.acquire();
+    auto payload = source.next(source.needs_scratch() ? slot.pixels() : std::span<std::byte>{});
+    if (!payload || !*payload) {
+      window.release(slot);
+      if (!payload) failure.set(std::move(payload).error());
+      break;
+    }
+    const std::span<const std::byte> bytes = **payload;
+    if (observe) observe(bytes);
+    if (index == 0 && compress_ == Options::Compress::kAuto)
+      compress = kind.domain != 0 || codec::worth_compressing(bytes.first(std::min<std::size_t>(bytes.size(), 256 << 10)));
+    {
+      std::lock_guard lock(entries_mutex);
+      entries.push_back({index, {}, offset, bytes.size(), 0});
+    }
+    ctx_.pool.post([&, index, bytes, compress, slot_ptr = &slot] {
+      Slot& s = *slot_ptr;
+      if (ctx_.cancelled()) return window.release(s);
+      codec::PieceHeader header;
+      header.flags = kind.flags;
+      header.piece_index = kind.first_index + index;
+      const codec::PiecePlace place{kind.domain, header.piece_index};
+      PayloadTransform& transform = transforms_.acquire();
+      Result<std::size_t> written =
+          ctx_.options.deflate_level == 0
+              ? transform.write_piece(header, place, bytes, compress, geometry_, s.png())
+              : transform.write_deflated_piece(ctx_.options.deflate_level, header, place, bytes, compress, geometry_,
+                                               s.png());
+      transforms_.release(transform);
+      if (!written) {
+        failure.set(std::move(written).error());
+        return window.release(s);
+      }
+      const auto png = s.png().first(*written);
+      backend_.put(codec::content_name(png) + ".png", png,
+                   [&, index, crc = header.payload_crc32, size = bytes.size(), png_size = png.size(),
+                    slot_ptr](Result<std::string> key) {
+                     if (!key) {
+                       Error e = std::move(key).error();
+                       e.message = "piece " + std::to_string(index) + ": " + e.message;
+                       failure.set(std::move(e));
+                     } else {
+                       {
+                         std::lock_guard lock(stored_mutex_);
+                         stored_keys_.push_back(*key);
+                         stored_bytes_ += png_size;
+                       }
+                       {
+                         std::lock_guard lock(entries_mutex);
+                         entries[index].key = std::move(*key);
+                         entries[index].crc32 = crc;
+                       }
+                       if (kind.progress)
+                         report(ctx_.options.progress, [&](ProgressSink& p) { p.on_piece(index, size); });
+                     }
+                     window.release(*slot_ptr);
+                   });
+    });
+    offset += bytes.size();
+  }
+  window.wait_idle();
+  if (auto error = failure.take()) return std::move(*error);
+  if (ctx_.cancelled()) return make_error(Errc::kCancelled, "push cancelled");
+  return entries;
+}
+
+}  // namespace sx::engine

@@ -1,0 +1,93 @@
+// push's transfer stage: encodes the payloads a source yields into piece
+// images on the workers and stores them through the backend, a bounded
+// window at a time. Data pieces and manifest pieces go through the same
+// uploader; the downloader (engine/downloader.h) is its mirror on pull.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "codec/manifest.h"
+#include "engine/context.h"
+#include "engine/input_file.h"
+#include "engine/payload_transform.h"
+#include "net/backend.h"
+#include "sx/options.h"
+
+namespace sx::engine {
+
+// Hands out payloads in order. A span stays valid until its piece is stored
+// (it points into the source's own bytes or into `scratch`).
+class PayloadSource {
+ public:
+  virtual ~PayloadSource() = default;
+  // An empty optional at the end.
+  virtual Result<std::optional<std::span<const std::byte>>> next(std::span<std::byte> scratch) = 0;
+  virtual bool needs_scratch() const { return false; }
+};
+
+// The input file, read piece by piece into each slot's scratch buffer.
+class InputSource final : public PayloadSource {
+ public:
+  InputSource(InputFile& file, std::size_t piece_bytes) : file_(file), piece_bytes_(piece_bytes) {}
+  Result<std::optional<std::span<const std::byte>>> next(std::span<std::byte> scratch) override;
+  bool needs_scratch() const override { return true; }
+
+ private:
+  InputFile& file_;
+  std::size_t piece_bytes_;
+};
+
+// Bytes already in memory (a manifest document), cut into pieces.
+class SpanSource final : public PayloadSource {
+ public:
+  SpanSource(std::span<const std::byte> bytes, std::size_t piece_bytes) : bytes_(bytes), piece_bytes_(piece_bytes) {}
+  Result<std::optional<std::span<const std::byte>>> next(std::span<std::byte> scratch) override;
+
+ private:
+  std::span<const std::byte> bytes_;
+  std::size_t piece_bytes_;
+  std::size_t at_ = 0;
+};
+
+// What a run stores: data pieces (domain 0) or manifest pieces (domain 1),
+// numbered from `first_index` (the nonce's place: never reused).
+struct PieceKind {
+  std::uint8_t flags = 0;
+  std::uint32_t domain = 0;
+  std::uint64_t first_index = 0;
+  bool progress = false;  // report each piece to the progress sink
+};
+
+class Uploader {
+ public:
+  Uploader(Context& ctx, net::Backend& backend, const codec::Geometry& geometry, TransformPool& transforms,
+           Options::Compress compress);
+
+  // Encodes and stores every payload `source` yields; returns one entry per
+  // piece (index, key, offset, size, CRC). `observe` sees each payload in
+  // order on this thread, before it is encoded (the file hash).
+  Result<std::vector<codec::PieceEntry>> run(PayloadSource& source, const PieceKind& kind,
+                                             const std::function<void(std::span<const std::byte>)>& observe = {});
+
+  const codec::Geometry& geometry() const { return geometry_; }
+  // Objects stored so far by every run, kept or not (a failed push's orphans).
+  std::vector<std::string> stored_keys() const;
+  std::uint64_t stored_bytes() const;
+
+ private:
+  Context& ctx_;
+  net::Backend& backend_;
+  codec::Geometry geometry_;
+  TransformPool& transforms_;
+  Options::Compress compress_;
+  mutable std::mutex stored_mutex_;  // guards stored_keys_ and stored_bytes_
+  std::vector<std::string> stored_keys_;
+  std::uint64_t stored_bytes_ = 0;
+};
+
+}  // namespace sx::engine

@@ -1,0 +1,34 @@
+#include "net/runtime.h"
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include <mutex>
+
+#include "sx/storage.h"
+
+namespace sx::net {
+
+Status process_setup() {
+  // Function-local statics: the set-up happens once per process by nature.
+  static std::once_flag once;
+  static Status result;
+  std::call_once(once, [] {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+      result = make_error(Errc::kIo, "libcurl failed to initialise");
+    else if (sodium_init() < 0)
+      result = make_error(Errc::kIo, "libsodium failed to initialise");
+  });
+  return result;
+}
+
+}  // namespace sx::net
+
+namespace sx {
+
+// The process outlives every Storage; curl's global state is released when
+// main's Runtime goes.
+Runtime::Runtime() { (void)net::process_setup(); }
+Runtime::~Runtime() { curl_global_cleanup(); }
+
+}  // namespace sx
