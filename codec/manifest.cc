@@ -83,6 +83,12 @@ std::string to_json(const Manifest& manifest) {
   fmt::format_to(it, R"({{"format":"{}","version":{},"name":)", kManifestFormat,
                  kManifestVersion);
   append_json_string(out, manifest.name);
+  // JSON holds only UTF-8: a name that is not (Latin-1 on disk, --name $'\xff')
+  // is also stored byte for byte in hex, which readers prefer.
+  if (!text::valid_utf8(manifest.name)) {
+    const std::string hex = text::to_hex(std::as_bytes(std::span<const char>(manifest.name.data(), manifest.name.size())));
+    fmt::format_to(it, R"(,"name_hex":"{}")", hex);
+  }
   fmt::format_to(it, R"(,"size":{},"sha256":"{}","piece_size":{},"width":{},"height":{},)",
                  manifest.size, manifest.sha256, manifest.piece_size, manifest.width,
                  manifest.height);
@@ -162,6 +168,17 @@ Result<Manifest> parse_manifest(std::string_view json, const ManifestLimits& lim
   if (encryption != "none" && encryption != "aes-256-gcm") return corrupt("unsupported encryption");
   manifest.encryption = std::string(encryption);
   manifest.name = std::string(name);
+  std::string_view name_hex;
+  if (read_field(object, "name_hex", name_hex)) {
+    if (name_hex.size() % 2 || name_hex.size() > 2 * limits.max_key_bytes ||
+        name_hex.find_first_not_of("0123456789abcdef") != name_hex.npos)
+      return corrupt("name_hex is not lowercase hex");
+    manifest.name.clear();
+    for (std::size_t i = 0; i < name_hex.size(); i += 2) {
+      const auto digit = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+      manifest.name.push_back(static_cast<char>(digit(name_hex[i]) * 16 + digit(name_hex[i + 1])));
+    }
+  }
   manifest.sha256 = std::string(sha256);
   manifest.width = static_cast<std::uint32_t>(width);
   manifest.height = static_cast<std::uint32_t>(height);

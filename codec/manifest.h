@@ -51,9 +51,14 @@ struct ManifestIndex {
 };
 
 // Bounds a reader checks before it builds anything (hostile manifests).
+// A reader's memory is bounded by them (docs/SECURITY.md §Limits): a
+// manifest of max_json_bytes costs about 4 × that at its peak (the text, the
+// parsed document, the piece table).
 struct ManifestLimits {
-  std::uint64_t max_pieces = std::uint64_t{1} << 26;
-  std::size_t max_json_bytes = std::size_t{1} << 33;
+  // 2^21 pieces: 16 TiB at the default 8 MiB pieces.
+  std::uint64_t max_pieces = std::uint64_t{1} << 21;
+  // 256 MiB of JSON: ~150 bytes a piece entry with an S3 or HTTP URL.
+  std::size_t max_json_bytes = std::size_t{256} << 20;
   std::size_t max_key_bytes = 4096;
 };
 

@@ -49,6 +49,8 @@ Result<std::vector<std::byte>> fetch_whole(net::Backend& backend, const std::str
   return future.get();
 }
 
+constexpr std::string_view kNotAKey = "the image is a PNG but not an sxengine or storagex key";
+
 struct Payload {
   std::string text;
   bool storagex_v1 = false;
@@ -92,8 +94,9 @@ Result<Payload> fetch_document_piece(Context& ctx, net::Backend& backend, const 
     payload.encrypted = piece->header.flags & codec::kFlagEncrypted;
     payload.stored_crc32 = piece->header.payload_crc32;
   } else {
+    // No sxengine header: a storagex v1 meta image, or some other picture.
     auto v1 = codec::read_storagex_v1_piece(bytes, pixel_span, ctx.limits);
-    if (!v1) return std::move(v1).error();
+    if (!v1) return make_error(Errc::kCorrupt, std::string(kNotAKey) + " (" + v1.error().message + ")");
     payload.text.assign(reinterpret_cast<const char*>(v1->data()), v1->size());
     payload.storagex_v1 = true;
   }
@@ -130,6 +133,7 @@ Result<FetchedManifest> fetch_manifest_tree(Context& ctx, net::Backend& backend,
   std::string text = std::move(root->text);
   for (int level = 1; level <= kMaxManifestLevels; ++level) {
     auto kind = codec::document_kind(text);
+    if (!kind && level == 1 && root->storagex_v1) return make_error(Errc::kCorrupt, "manifest " + key + ": " + std::string(kNotAKey));
     if (!kind) return std::move(kind).error();
     if (*kind == codec::DocumentKind::kStoragexV1) {
       if (!root->storagex_v1) return make_error(Errc::kCorrupt, "storagex meta inside an sxengine piece");

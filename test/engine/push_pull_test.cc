@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <mutex>
 #include <random>
 
+#include "engine/download_key.h"
 #include "engine/manifest_tree.h"
 #include "engine/pull.h"
 #include "engine/push.h"
@@ -191,4 +193,25 @@ TEST_CASE_FIXTURE(Fixture, "thousands of pieces spill the manifest over an index
   auto path = engine::pull(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
   REQUIRE(path);
   CHECK(read(*path) == bytes);
+}
+
+TEST_CASE_FIXTURE(Fixture, "an encrypted push pulls back with its key and not without it") {
+  MemoryBackend backend;
+  options.encrypt = true;
+  const std::string bytes = write_input(45000);
+  auto text = engine::push(ctx, backend, (dir / "input.bin").string(), "");
+  REQUIRE(text);
+  auto key = engine::parse_download_key(*text);
+  REQUIRE(key);
+  REQUIRE(key->key);
+  for (const auto& [name, object] : backend.objects_)  // no plaintext in any stored object
+    CHECK(std::search(object.begin(), object.end(), reinterpret_cast<const std::byte*>(bytes.data()),
+                      reinterpret_cast<const std::byte*>(bytes.data()) + 64) == object.end());
+  auto path = engine::pull(ctx, backend, key->url, key->key, (dir / "out.bin").string());
+  REQUIRE(path);
+  CHECK(read(*path) == bytes);
+  auto refused = engine::pull(ctx, backend, key->url, std::nullopt, (dir / "other.bin").string());
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == Errc::kDenied);
+  CHECK_FALSE(fs::exists(dir / "other.bin"));
 }

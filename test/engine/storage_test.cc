@@ -1,0 +1,72 @@
+// Tests sx::Storage's lifecycle: cancellation belongs to one operation, a
+// blocked input is cancellable, and nothing throws out of the library.
+#include <doctest/doctest.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+
+#include "net/backend.h"
+#include "sx/storage.h"
+
+using namespace sx;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path = fs::temp_directory_path() / ("sxengine-storage-" + std::to_string(::getpid()));
+  TempDir() { fs::create_directories(path); }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a cancelled push does not cancel the next one, and a FIFO with no writer is cancellable") {
+  TempDir dir;
+  Options options;
+  options.backend = "dir:" + (dir.path / "store").string();
+  Storage storage(options);
+  storage.cancel();  // between operations: nothing to cancel, nothing remembered
+
+  const fs::path fifo = dir.path / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto blocked = std::async(std::launch::async, [&] { return storage.upload(fifo.string()); });
+  // Cancel until the push (waiting for a writer) gives up: no sleep decides the outcome.
+  while (blocked.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) storage.cancel();
+  auto result = blocked.get();
+  REQUIRE_FALSE(result);
+  CHECK(result.error().code == Errc::kCancelled);
+
+  std::ofstream(dir.path / "file.bin") << "hello, storage";
+  auto key = storage.upload((dir.path / "file.bin").string());
+  REQUIRE(key);
+  auto pulled = storage.download(*key, (dir.path / "out.bin").string());
+  REQUIRE(pulled);
+  std::ifstream in(*pulled);
+  CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == "hello, storage");
+}
+
+TEST_CASE("a Storage initialises libsodium before any key is drawn") {
+  Storage storage(Options{});
+  CHECK(sodium_init() == 1);  // 1: already initialised
+}
+
+TEST_CASE("a dir: backend relative to a deleted working directory is an error, not an exception") {
+  TempDir dir;
+  const fs::path gone = dir.path / "gone";
+  fs::create_directories(gone);
+  const fs::path cwd = fs::current_path();
+  REQUIRE(::chdir(gone.c_str()) == 0);
+  fs::remove(gone);
+  auto backend = net::open_backend("dir:relative", net::BackendOptions{}, [] { return Result<net::EventLoop*>(nullptr); });
+  REQUIRE(::chdir(cwd.c_str()) == 0);
+  REQUIRE_FALSE(backend);
+  CHECK(backend.error().code == Errc::kIo);
+}
