@@ -49,6 +49,8 @@ elif cmd == 'forge':     # forge KEY_PATH OUT_PNG STATEMENT: m = manifest; exec;
     m = manifest(args[0])
     exec(args[2])
     write_piece(args[1], json.dumps(m).encode())
+elif cmd == 'write':     # write OUT_PNG JSON: a manifest piece holding JSON
+    write_piece(args[0], args[1].encode())
 elif cmd == 'damage':    # damage PNG BYTE: flip one payload byte, save a valid PNG again
     im = Image.open(args[0])
     b = bytearray(im.convert('RGB').tobytes())
@@ -255,6 +257,22 @@ bad_manifest "piece key is the huge IHDR" "piece 1" "m['pieces'][1]['key'] = 'fi
 # Strings from a manifest must not reach the terminal raw (one line, no escapes).
 bad_manifest "format with a newline and ESC" "format" "m['format'] = 'x\\ny\\x1b[2J'"
 bad_manifest "piece key with a newline and ESC" "piece 1" "m['pieces'][1]['key'] = 'file:///nonexistent\\nline2\\x1b[31m'"
+
+# Sizes a manifest claims are checked before anything is sized for them: a
+# compressed piece claiming 2^40 bytes is refused without allocating it or
+# sizing a 1 TiB temp file (exit 4, small peak memory, nothing left behind).
+forge "m['piece_size'] = 2**40; m['size'] = 2**40; m['pieces'] = [dict(m['pieces'][0], size=2**40)]" &&
+  expect_exit 4 "forged manifest: a piece claiming 2^40 bytes" "more than its" \
+    /usr/bin/time -f '%M' -o "$WORK/claim.rss" "$SX" pull -q "$FKEY" "$OUT/claim"
+rss=$(tail -1 "$WORK/claim.rss" 2>/dev/null || echo 0)
+[ "$rss" -lt 65536 ] && pass "2^40 claim: peak RSS $rss KiB" || fail "2^40 claim: peak RSS $rss KiB"
+no_leftovers "2^40 claim" "$OUT/claim"
+
+# An index listing one slice six times is refused before any slice is fetched.
+slice='{"key":"file:///nonexistent/slice.png","size":1000,"checksum":"00000000"}'
+piece write "$WORK/repeat.png" "{\"format\":\"sxengine-manifest-index\",\"version\":2,\"total_bytes\":6000,\"slices\":[$slice,$slice,$slice,$slice,$slice,$slice]}"
+expect_exit 4 "an index repeating one slice" "twice" "$SX" pull -q "file://$WORK/repeat.png" "$OUT/repeat"
+no_leftovers "an index repeating one slice" "$OUT/repeat"
 
 # ---- Output paths -------------------------------------------------------------
 

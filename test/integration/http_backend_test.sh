@@ -129,5 +129,24 @@ expect_fail "a JPEG in place of a piece" "not a PNG" "$SX" pull -q "$hkey" "$WOR
 [ -z "$(ls -A "$WORK/hostile")" ] && pass "hostile answers leave nothing behind" || fail "left: $(ls -A "$WORK/hostile")"
 cp "$WORK/victim.png" "$NGINX_DIR/data/hostile/$victim"
 "$SX" pull -q "$hkey" "$WORK/hostile/out" && same_file "$WORK/h.bin" "$WORK/hostile/out" "restored piece pulls again"
+rm -f "$WORK/hostile/out"
+
+# The manifest itself: junk is judged by its first bytes (not a PNG), in
+# bounded memory and at once, not read to the manifest's 256 MiB bound; a
+# Content-Length past that bound is refused before a byte is read.
+manifest_object=${hkey%%#*}
+manifest_object=${manifest_object##*/}
+cp "$NGINX_DIR/data/hostile/$manifest_object" "$WORK/manifest.png"
+head -c 200000000 /dev/zero > "$NGINX_DIR/data/hostile/$manifest_object"
+start=$(date +%s%N)
+expect_exit 4 "200 MB of junk as the manifest: refused by its first bytes" "not a PNG" \
+  /usr/bin/time -f '%M' -o "$WORK/junk.rss" "$SX" pull -q "$hkey" "$WORK/hostile/out"
+ms=$((($(date +%s%N) - start) / 1000000)); rss=$(tail -1 "$WORK/junk.rss")
+[ "$ms" -lt 1000 ] && [ "$rss" -lt 65536 ] && pass "junk manifest refused in $ms ms, peak RSS $rss KiB" ||
+  fail "junk manifest: $ms ms, peak RSS $rss KiB (goal < 1 s, < 64 MiB)"
+truncate -s 300000000 "$NGINX_DIR/data/hostile/$manifest_object"
+expect_exit 4 "a 300 MB Content-Length for a manifest is refused" "larger than" "$SX" pull -q "$hkey" "$WORK/hostile/out"
+cp "$WORK/manifest.png" "$NGINX_DIR/data/hostile/$manifest_object"
+[ -z "$(ls -A "$WORK/hostile")" ] && pass "hostile manifests leave nothing behind" || fail "left: $(ls -A "$WORK/hostile")"
 
 finish
