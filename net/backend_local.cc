@@ -107,8 +107,10 @@ class LocalBackend final : public Backend {
       const ssize_t n = ::read(fd, into.data() + done, static_cast<std::size_t>(st.st_size) - done);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
+        const Error error = n == 0 ? Error{Errc::kIo, "cannot read " + path->string() + ": it shrank while read"}
+                                   : io_error("cannot read", *path);
         ::close(fd);
-        return io_error("cannot read", *path);
+        return error;
       }
       done += static_cast<std::size_t>(n);
     }
@@ -128,10 +130,11 @@ class LocalBackend final : public Backend {
 }  // namespace
 
 std::filesystem::path default_store_dir() {
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+  // Relative values are ignored, as the XDG spec says: keys must be absolute file:// URLs.
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg == '/')
     return std::filesystem::path(xdg) / "sxengine" / "store";
   const char* home = std::getenv("HOME");
-  return std::filesystem::path(home && *home ? home : "/tmp") / ".local" / "share" / "sxengine" /
+  return std::filesystem::path(home && *home == '/' ? home : "/tmp") / ".local" / "share" / "sxengine" /
          "store";
 }
 

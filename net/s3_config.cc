@@ -55,15 +55,30 @@ std::optional<S3Credentials> credentials_from_file() {
 std::string encode_key(std::string_view key) { return text::percent_encode(key, "-_.~/"); }
 
 std::string S3Config::object_url(std::string_view bucket, std::string_view key) const {
-  if (endpoint.empty())
+  if (endpoint.empty()) {
+    // AWS's wildcard certificate covers one label: a dotted bucket goes path-style.
+    if (bucket.find('.') != std::string_view::npos)
+      return "https://s3." + region + ".amazonaws.com/" + std::string(bucket) + "/" + encode_key(key);
     return "https://" + std::string(bucket) + ".s3." + region + ".amazonaws.com/" + encode_key(key);
+  }
   std::string base = endpoint;
   if (base.back() != '/') base.push_back('/');
   return base + std::string(bucket) + "/" + encode_key(key);
 }
 
 bool S3Config::serves(std::string_view url) const {
-  if (endpoint.empty()) return url.find(".amazonaws.com/") != std::string_view::npos;
+  if (endpoint.empty()) {
+    // AWS itself: only an https URL whose host is *.amazonaws.com, so that a
+    // key naming another host (".amazonaws.com/" in its path or query) is
+    // never signed with the user's credentials.
+    constexpr std::string_view kScheme = "https://";
+    if (url.substr(0, kScheme.size()) != kScheme) return false;
+    const std::string_view rest = url.substr(kScheme.size());
+    const std::string_view host = rest.substr(0, rest.find_first_of("/?#"));
+    constexpr std::string_view kAws = ".amazonaws.com";
+    return host.size() > kAws.size() && host.substr(host.size() - kAws.size()) == kAws &&
+           host.find_first_of("@:") == std::string_view::npos;
+  }
   std::string base = endpoint;
   if (base.back() != '/') base.push_back('/');
   return url.substr(0, base.size()) == base;
