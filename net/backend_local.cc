@@ -48,7 +48,7 @@ class LocalBackend final : public Backend {
     struct stat st {};
     if (::stat(path->c_str(), &st) != 0) return done(io_error("cannot open", *path));
     if (!S_ISREG(st.st_mode))
-      return done(make_error(Errc::kInvalidArgument, path->string() + (S_ISDIR(st.st_mode) ? " is a directory, not a key"
+      return done(make_error(Errc::kNotFound, path->string() + (S_ISDIR(st.st_mode) ? " is a directory, not a key"
                                                                                           : " is not a regular file")));
     const auto size = static_cast<std::uint64_t>(st.st_size);
     if (size > max_bytes) return done(make_error(Errc::kLimit, path->string() + " is larger than a piece can be"));
@@ -96,7 +96,7 @@ class LocalBackend final : public Backend {
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
       ::close(fd);
-      return make_error(Errc::kInvalidArgument, path->string() + " is not a regular file");
+      return make_error(Errc::kNotFound, path->string() + " is not a regular file (no object there)");
     }
     if (static_cast<std::uint64_t>(st.st_size) > into.size()) {
       ::close(fd);
