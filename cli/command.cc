@@ -20,6 +20,9 @@ void add_transfer_options(CLI::App* cmd, Options& o) {
   cmd->add_option("--connect-timeout", o.connect_timeout_s, "seconds")->check(CLI::Range(1, 600))->capture_default_str();
   cmd->add_option("--request-timeout", o.request_timeout_s, "seconds one request may take in all")
       ->check(CLI::Range(1, 86400))->capture_default_str();
+  cmd->add_option("--bwlimit", o.bwlimit_bytes_per_s,
+                  "cap on bytes per second in each direction, all connections together (10M = 10 MiB/s)")
+      ->transform(CLI::AsSizeValue(false));
   cmd->add_flag("--insecure", o.insecure, "do NOT verify TLS certificates (unsafe)");
   cmd->add_option("--endpoint", o.endpoint, "S3 endpoint URL (default: AWS_ENDPOINT_URL, else AWS)");
 }

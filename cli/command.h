@@ -37,6 +37,10 @@ using CommandRunner = std::function<int()>;
 CommandRunner add_push_command(CLI::App& app, CommandLine& line, const char* name);
 CommandRunner add_pull_command(CLI::App& app, CommandLine& line, const char* name);
 CommandRunner add_info_command(CLI::App& app, CommandLine& line);
+CommandRunner add_verify_command(CLI::App& app, CommandLine& line);
+CommandRunner add_rm_command(CLI::App& app, CommandLine& line);
+CommandRunner add_completion_command(CLI::App& app);
+CommandRunner add_manpage_command(CLI::App& app);
 CommandRunner add_bench_command(CLI::App& app, const char* argv0);
 
 }  // namespace sx::cli

@@ -2,6 +2,7 @@
 // exceptions stop here; every error is one line "sxengine: error: …".
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <vector>
 
 #include "cli/command.h"
@@ -14,15 +15,23 @@ int main(int argc, char** argv) {
   sx::cli::guard_standard_descriptors();
   sx::Runtime runtime;
   sx::cli::install_signal_handlers();
+  std::signal(SIGPIPE, SIG_IGN);  // a closed pipe is a write error we report, not a silent death
   CLI::App app{"sxengine: store any file as PNG pieces on backends in cyber space"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "sxengine 0.1.0");
+  app.set_version_flag("--version", [] {
+    std::string text = sx::version_text();
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return text;
+  });
 
   sx::cli::CommandLine line;
   const std::vector<sx::cli::CommandRunner> commands = {
       sx::cli::add_push_command(app, line, "push"),   sx::cli::add_pull_command(app, line, "pull"),
-      sx::cli::add_info_command(app, line),           sx::cli::add_push_command(app, line, "upload"),
+      sx::cli::add_info_command(app, line),           sx::cli::add_verify_command(app, line),
+      sx::cli::add_rm_command(app, line),
+      sx::cli::add_push_command(app, line, "upload"),
       sx::cli::add_pull_command(app, line, "download"), sx::cli::add_bench_command(app, argv[0]),
+      sx::cli::add_completion_command(app),           sx::cli::add_manpage_command(app),
   };
   try {
     app.parse(argc, argv);

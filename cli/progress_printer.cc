@@ -98,6 +98,20 @@ void ProgressPrinter::on_error(std::string_view code, int exit_status, std::stri
   std::fflush(stdout);
 }
 
+void ProgressPrinter::on_resume(std::string_view operation, std::uint64_t done, std::uint64_t total) {
+  std::lock_guard lock(mutex_);
+  const char* what = operation == "push" ? "stored" : "written";
+  if (mode_ == ProgressMode::kJson) {
+    fmt::print(stdout, "{{\"event\":\"resume\",\"operation\":\"{}\",\"done\":{},\"pieces\":{}}}\n", operation, done,
+               total);
+  } else if (mode_ != ProgressMode::kQuiet) {
+    // Said even when progress is off for a pipe: the user should know this run continued another.
+    if (line_open_) std::fputc('\n', stderr), line_open_ = false;
+    if (total) fmt::print(stderr, "sxengine: resuming: {} of {} pieces already {}\n", done, total, what);
+    else fmt::print(stderr, "sxengine: resuming: {} pieces already {}\n", done, what);
+  }
+}
+
 void ProgressPrinter::close_line() {
   std::lock_guard lock(mutex_);
   if (line_open_) std::fputc('\n', stderr), line_open_ = false;

@@ -18,23 +18,26 @@ CommandRunner add_pull_command(CLI::App& app, CommandLine& line, const char* nam
   CLI::App* pull = app.add_subcommand(name, std::string(name) == "pull" ? "rebuild a file from its download key"
                                                                         : "the same as pull (storagex's verb)");
   pull->add_option("KEY", *key, "download key (file:// or http(s):// URL)")->required();
-  pull->add_option("OUT", *out, "output file or directory (default: the stored name, here)");
+  pull->add_option("OUT", *out, "output file or directory (default: the stored name, here); - for stdout");
   pull->add_flag("-f,--force", options.force, "replace an existing output file");
   pull->add_option("--passphrase", options.passphrase, "passphrase of a #s= key (also SXENGINE_PASSPHRASE)")
       ->envname("SXENGINE_PASSPHRASE");
+  pull->add_flag("--no-resume", [&options](std::int64_t) { options.resume = false; },
+                 "start over instead of continuing an interrupted pull of the same key");
   add_transfer_options(pull, options);
   pull->add_flag("-q,--quiet", line.quiet, "no progress output");
   pull->add_flag("--json", line.json, "NDJSON events on stdout");
 
   return [pull, key, out, &line]() -> int {
     if (!pull->parsed()) return -1;
+    if (*out == "-" && line.json) return usage_error("pull to standard output (-) cannot also print --json events there");
     return run_with_storage(line, true, [&](Storage& storage, ProgressPrinter& printer) {
       auto written = storage.download(*key, *out);
       if (!written) return fail(&printer, written.error());
       if (line.json) {
         if (auto shown = write_stdout("{\"event\":\"written\",\"path\":" + text::json_string(*written) + "}\n"); !shown)
           return fail(&printer, shown.error());
-      } else if (!line.quiet) {
+      } else if (!line.quiet && *written != "-") {
         fmt::print(stderr, "sxengine: wrote {}\n", printable(*written));
       }
       return int{kExitOk};

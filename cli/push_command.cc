@@ -72,6 +72,8 @@ CommandRunner add_push_command(CLI::App& app, CommandLine& line, const char* nam
                              "bucket-owner-full-control"}));
   push->add_flag("--s3-sign-payload", options.s3_sign_payload,
                  "S3: sign each body's SHA-256 instead of UNSIGNED-PAYLOAD");
+  push->add_flag("--no-resume", [&options](std::int64_t) { options.resume = false; },
+                 "start over instead of continuing an interrupted push of the same file");
   add_transfer_options(push, options);
   push->add_flag("-q,--quiet", line.quiet, "no progress output");
   push->add_flag("--json", line.json, "NDJSON events on stdout; the last one carries the key");

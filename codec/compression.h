@@ -9,6 +9,7 @@
 
 namespace sx::codec {
 
+
 // Reuses its zstd contexts piece after piece. One per thread at a time.
 class Compressor {
  public:

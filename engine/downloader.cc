@@ -1,6 +1,9 @@
 #include "engine/downloader.h"
 
 #include <algorithm>
+#include <cstring>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "codec/piece_reader.h"
@@ -32,8 +35,9 @@ namespace {
 class Fetch {
  public:
   Fetch(Context& ctx, net::Backend& backend, const codec::Manifest& manifest,
-        const std::optional<codec::ContentKey>& content_key, const PieceSink& sink, std::size_t pieces)
-      : ctx_(ctx), backend_(backend), manifest_(manifest), sink_(sink),
+        const std::optional<codec::ContentKey>& content_key, const PieceSink& sink, const FetchOptions& options,
+        std::size_t pieces)
+      : ctx_(ctx), backend_(backend), manifest_(manifest), sink_(sink), options_(options),
         window_(std::min(window_slots(ctx.options.parallel, ctx.pool.size(), backend.synchronous()),
                          std::max<std::size_t>(1, pieces)),
                 codec::max_received_png_bytes(manifest.width, manifest.height), 0),
@@ -47,6 +51,7 @@ class Fetch {
     Slot& slot = window_.acquire();
     if (ctx_.cancelled()) return window_.release(slot);
     slot.attempts = 0;
+    slot.position = started_++;
     if (backend_.synchronous())
       ctx_.pool.post([this, &piece, &slot] { request(piece, slot); });
     else
@@ -65,8 +70,7 @@ class Fetch {
     backend_.get(piece.key, slot.png(), [this, &piece, &slot](Result<std::size_t> got) {
       if (!got) {
         Error e = std::move(got).error();
-        failure_.set(Error{e.code, "piece " + std::to_string(piece.index) + ": " + e.message});
-        return window_.release(slot);
+        return failed(piece, slot, Error{e.code, "piece " + std::to_string(piece.index) + ": " + e.message}, true);
       }
       if (backend_.synchronous()) return land(piece, slot, *got);
       ctx_.pool.post([this, &piece, &slot, n = *got] { land(piece, slot, n); });
@@ -97,7 +101,14 @@ class Fetch {
     if (payload && payload->size() != piece.size)
       payload = make_error(Errc::kCorrupt, "payload is " + std::to_string(payload->size()) +
                                                " bytes, the manifest says " + std::to_string(piece.size));
-    Status sunk = payload ? sink_(piece, *payload) : Status{};
+    Status sunk;
+    std::size_t kept = 0;  // in order: the payload waits in the slot for its turn
+    if (payload && options_.in_order) {
+      std::memcpy(slot.png().data(), payload->data(), payload->size());
+      kept = payload->size();
+    } else if (payload) {
+      sunk = sink_(piece, *payload);
+    }
     transforms_.release(transform);
     decoders_.release(decoder);
     if (!payload && payload.error().code == Errc::kCorrupt && ++slot.attempts < kMaxCorruptRefetches &&
@@ -107,25 +118,92 @@ class Fetch {
              [&](ProgressSink& p) { p.on_retry(piece.key, slot.attempts, payload.error().message); });
       return request(piece, slot);
     }
-    if (!payload)
-      failure_.set(Error{payload.error().code,
-                         "piece " + std::to_string(piece.index) + " (" + piece.key + "): " + payload.error().message});
-    else if (!sunk)
-      failure_.set(std::move(sunk).error());
-    else
+    if (!payload) {
+      failed(piece, slot,
+             Error{payload.error().code, "piece " + std::to_string(piece.index) + " (" + piece.key +
+                                             "): " + payload.error().message},
+             true);
+    } else if (!sunk) {
+      failed(piece, slot, std::move(sunk).error(), false);
+    } else if (options_.in_order) {
+      deliver_in_order(piece, slot, kept, false);
+    } else {
       report(ctx_.options.progress, [&](ProgressSink& p) { p.on_piece(piece.index, piece.size); });
+      window_.release(slot);
+    }
+  }
+
+  // A piece failed (`piece_fault`: missing or bad, not the sink): reported
+  // and skipped when keeping going, else the fetch's first error.
+  void failed(const codec::PieceEntry& piece, Slot& slot, Error error, bool piece_fault) {
+    if (options_.on_failure && piece_fault && error.code != Errc::kCancelled) {
+      options_.on_failure(piece, error);
+      if (options_.in_order) return deliver_in_order(piece, slot, 0, true);
+      return window_.release(slot);
+    }
+    failure_.set(std::move(error));
+    if (!options_.in_order) return window_.release(slot);
+    // Pieces waiting for their turn will never get it: give their slots back.
+    std::lock_guard lock(order_mutex_);
+    abandoned_ = true;
+    for (auto& [position, ready] : ready_) window_.release(*ready.slot);
+    ready_.clear();
     window_.release(slot);
+  }
+
+  // Hands out the pieces that are next in order; whoever lands the next one
+  // delivers it and those that waited behind it (one deliverer at a time).
+  void deliver_in_order(const codec::PieceEntry& piece, Slot& slot, std::size_t bytes, bool skipped) {
+    std::unique_lock lock(order_mutex_);
+    if (abandoned_) return window_.release(slot);
+    ready_.emplace(slot.position, Ready{&piece, &slot, bytes, skipped});
+    if (delivering_) return;
+    delivering_ = true;
+    for (auto it = ready_.find(next_position_); it != ready_.end(); it = ready_.find(next_position_)) {
+      Ready ready = it->second;
+      ready_.erase(it);
+      lock.unlock();
+      Status sunk;
+      if (!ready.skipped) sunk = sink_(*ready.piece, ready.slot->png().first(ready.bytes));
+      if (sunk && !ready.skipped)
+        report(ctx_.options.progress, [&](ProgressSink& p) { p.on_piece(ready.piece->index, ready.piece->size); });
+      lock.lock();
+      ++next_position_;
+      if (!sunk) {
+        failure_.set(std::move(sunk).error());
+        abandoned_ = true;
+        for (auto& [position, waiting] : ready_) window_.release(*waiting.slot);
+        ready_.clear();
+      }
+      window_.release(*ready.slot);
+      if (abandoned_) break;
+    }
+    delivering_ = false;
   }
 
   Context& ctx_;
   net::Backend& backend_;
   const codec::Manifest& manifest_;
   const PieceSink& sink_;
+  const FetchOptions& options_;
   PieceWindow window_;
   PieceWindow decoders_;
   TransformPool transforms_;
   FirstError failure_;
   bool encrypted_;
+  std::uint64_t started_ = 0;  // positions handed out by start(), in order
+
+  struct Ready {
+    const codec::PieceEntry* piece;
+    Slot* slot;
+    std::size_t bytes;
+    bool skipped;  // failed and reported: nothing to deliver
+  };
+  std::mutex order_mutex_;  // guards ready_, next_position_, delivering_, abandoned_
+  std::map<std::uint64_t, Ready> ready_;
+  std::uint64_t next_position_ = 0;
+  bool delivering_ = false;
+  bool abandoned_ = false;
 };
 
 }  // namespace
@@ -134,14 +212,14 @@ Downloader::Downloader(Context& ctx, net::Backend& backend, const codec::Manifes
                        const std::optional<codec::ContentKey>& content_key)
     : ctx_(ctx), backend_(backend), manifest_(manifest), content_key_(content_key) {}
 
-Status Downloader::fetch(std::span<const IndexRange> ranges, const PieceSink& sink) {
+Status Downloader::fetch(std::span<const IndexRange> ranges, const PieceSink& sink, const FetchOptions& options) {
   std::size_t count = 0;
   for (const IndexRange& range : ranges) {
     if (range.begin > range.end || range.end > manifest_.pieces.size())
       return make_error(Errc::kInvalidArgument, "piece range past the manifest");
     count += range.end - range.begin;
   }
-  Fetch fetch(ctx_, backend_, manifest_, content_key_, sink, count);
+  Fetch fetch(ctx_, backend_, manifest_, content_key_, sink, options, count);
   for (const IndexRange& range : ranges)
     for (std::uint64_t i = range.begin; i < range.end && !ctx_.cancelled(); ++i) fetch.start(manifest_.pieces[i]);
   return fetch.finish();

@@ -29,6 +29,21 @@ struct IndexRange {
 // `payload` is valid only during the call. An error stops the fetch.
 using PieceSink = std::function<Status(const codec::PieceEntry& piece, std::span<const std::byte> payload)>;
 
+// A piece that could not be fetched or failed its checks, with why.
+using PieceFailure = std::function<void(const codec::PieceEntry& piece, const Error& error)>;
+
+struct FetchOptions {
+  // The sink sees the pieces in the order of the ranges (streaming to
+  // stdout, hashing as it goes): a piece that arrives early keeps its window
+  // slot, its payload copied there, until its turn, so memory stays bounded
+  // by the window whatever the order of arrival. The sink then runs on one
+  // thread at a time.
+  bool in_order = false;
+  // Set: a bad or missing piece is reported here (any thread) and the fetch
+  // goes on with the rest (verify); fetch then fails only for other reasons.
+  PieceFailure on_failure;
+};
+
 class Downloader {
  public:
   // The manifest must have passed fetch_manifest_tree's checks and
@@ -38,7 +53,7 @@ class Downloader {
 
   // Fetches every piece in `ranges`; the first failure (named by piece index
   // and URL) cancels the rest and is returned.
-  Status fetch(std::span<const IndexRange> ranges, const PieceSink& sink);
+  Status fetch(std::span<const IndexRange> ranges, const PieceSink& sink, const FetchOptions& options = {});
 
  private:
   Context& ctx_;

@@ -7,6 +7,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+
+#include "base/text.h"
+#include "codec/checksum.h"
 
 namespace sx::engine {
 namespace {
@@ -69,6 +73,24 @@ Result<std::size_t> InputFile::read(std::span<std::byte> into) {
   }
   read_bytes_ += filled;
   return filled;
+}
+
+std::optional<std::string> InputFile::identity() const {
+  if (!regular_ || !expected_size_) return std::nullopt;
+  std::error_code ec;
+  const auto absolute = std::filesystem::canonical(path_, ec);
+  if (ec) return std::nullopt;
+  constexpr std::size_t kSample = 64 << 10;
+  std::string sample(std::min<std::uint64_t>(*expected_size_, 2 * kSample), '\0');
+  const std::size_t head = std::min(sample.size(), kSample);
+  const std::uint64_t tail_at = *expected_size_ - (sample.size() - head);
+  if (::pread(fd_.get(), sample.data(), head, 0) != static_cast<ssize_t>(head) ||
+      ::pread(fd_.get(), sample.data() + head, sample.size() - head, static_cast<off_t>(tail_at)) !=
+          static_cast<ssize_t>(sample.size() - head))
+    return std::nullopt;
+  const auto digest = codec::sha256(std::as_bytes(std::span<const char>(sample.data(), sample.size())));
+  return absolute.string() + "\n" + std::to_string(*expected_size_) + "\n" + std::to_string(mtime_ns_) + "\n" +
+         text::to_hex(digest);
 }
 
 Status InputFile::check_unchanged() const {

@@ -29,6 +29,12 @@ class InputFile {
   // Fills `into` up to its size; fewer bytes only at EOF (0 = the end).
   Result<std::size_t> read(std::span<std::byte> into);
 
+  // What identifies this input for resuming: path, size, modification time
+  // and a digest of its first and last 64 KiB (read with pread, leaving the
+  // read position alone). nullopt for inputs that cannot be resumed (stdin,
+  // FIFOs, devices, files of unknown size).
+  std::optional<std::string> identity() const;
+
   // After EOF: fails when a regular file changed while it was read (its size
   // or modification time differ, or it yielded more or fewer bytes).
   Status check_unchanged() const;

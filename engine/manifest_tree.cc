@@ -131,6 +131,7 @@ Result<FetchedManifest> fetch_manifest_tree(Context& ctx, net::Backend& backend,
   if (content_key && !root->encrypted)
     return make_error(Errc::kCorrupt, "the key is for an encrypted file but the manifest is not encrypted");
   std::string text = std::move(root->text);
+  std::vector<std::string> manifest_keys{key};
   for (int level = 1; level <= kMaxManifestLevels; ++level) {
     auto kind = codec::document_kind(text);
     if (!kind && level == 1 && root->storagex_v1) return make_error(Errc::kCorrupt, "manifest " + key + ": " + std::string(kNotAKey));
@@ -139,7 +140,7 @@ Result<FetchedManifest> fetch_manifest_tree(Context& ctx, net::Backend& backend,
       if (!root->storagex_v1) return make_error(Errc::kCorrupt, "storagex meta inside an sxengine piece");
       auto manifest = codec::parse_storagex_v1(text, ctx.manifest_limits);
       if (!manifest) return std::move(manifest).error();
-      return FetchedManifest{std::move(*manifest), level};
+      return FetchedManifest{std::move(*manifest), level, std::move(manifest_keys)};
     }
     if (root->storagex_v1) return make_error(Errc::kCorrupt, "storagex piece holds a non-v1 document");
     if (*kind == codec::DocumentKind::kManifest) {
@@ -147,7 +148,7 @@ Result<FetchedManifest> fetch_manifest_tree(Context& ctx, net::Backend& backend,
       if (!manifest) return std::move(manifest).error();
       if ((manifest->encryption != "none") != root->encrypted)
         return make_error(Errc::kCorrupt, "the manifest's encryption field does not match its piece");
-      return FetchedManifest{std::move(*manifest), level};
+      return FetchedManifest{std::move(*manifest), level, std::move(manifest_keys)};
     }
     auto index = codec::parse_index(text, ctx.manifest_limits);
     if (!index) return std::move(index).error();
@@ -162,6 +163,7 @@ Result<FetchedManifest> fetch_manifest_tree(Context& ctx, net::Backend& backend,
     for (const codec::ManifestSlice& slice : index->slices) {
       if (ctx.cancelled()) return make_error(Errc::kCancelled, "pull cancelled");
       auto part = fetch_document_piece_again(ctx, backend, slice.key, transform);
+      manifest_keys.push_back(slice.key);
       if (!part) return std::move(part).error();
       if (part->encrypted != root->encrypted)
         return make_error(Errc::kCorrupt, "manifest slice " + slice.key + " is not encrypted like its root");

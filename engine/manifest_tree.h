@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "codec/manifest.h"
 #include "codec/piece_crypto.h"
@@ -24,6 +25,7 @@ Result<std::string> store_manifest_tree(Uploader& uploader, const codec::Manifes
 struct FetchedManifest {
   codec::Manifest manifest;
   int levels = 1;  // 1: the key's piece is the manifest; more: index levels
+  std::vector<std::string> manifest_keys;  // every piece of the tree, root first
 };
 
 // Fetches and checks the tree under `url` (the key without its fragment).

@@ -17,6 +17,14 @@ Status OrderedHasher::landed(std::uint64_t index, std::span<const std::byte> pay
   return drain(lock);
 }
 
+Status OrderedHasher::written(std::uint64_t index) {
+  std::unique_lock lock(mutex_);
+  written_[index] = 1;
+  if (busy_) return {};
+  busy_ = true;
+  return drain(lock);
+}
+
 Status OrderedHasher::drain(std::unique_lock<std::mutex>& lock) {
   while (next_ < pieces_.size() && written_[next_]) {
     const codec::PieceEntry& piece = pieces_[next_];

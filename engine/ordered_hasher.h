@@ -23,6 +23,9 @@ class OrderedHasher {
 
   // Any thread, after piece `index` is written; `payload` is its bytes.
   Status landed(std::uint64_t index, std::span<const std::byte> payload);
+  // Piece `index` is in the file already (a resumed pull): it is hashed by
+  // reading it back when its turn comes.
+  Status written(std::uint64_t index);
   // After every piece landed: the digest (hashes any stragglers first).
   Result<codec::Sha256Digest> finish();
 

@@ -40,9 +40,10 @@ namespace {
 
 // Removes temp files an earlier pull of the same name left when it was
 // killed (SIGKILL, power loss): ".NAME.sxpart-PID-N" whose PID is gone.
-// A file name of at most 255 bytes (NAME_MAX) holds the temp name's
-// ".", ".sxpart-", a pid and a random number: the stored name is cut to fit.
-constexpr std::size_t kTempNameRoom = 255 - 1 - 8 - 10 - 1 - 10;
+// A file name of at most 255 bytes (NAME_MAX) holds the temp name's ".",
+// ".sxpart-", a pid and a random number (or a resume tag, and the journal's
+// longer ".sxjournal-"): the stored name is cut to fit.
+constexpr std::size_t kTempNameRoom = 224;  // ".NAME.sxjournal-r" + 16 hex digits fits too
 
 std::string temp_prefix(const std::string& name) {
   std::string prefix = ".";  // built in steps: GCC 12 warns falsely on "." + std::string
@@ -71,7 +72,8 @@ void remove_stale_temp_files(const std::filesystem::path& dir, const std::string
 
 }  // namespace
 
-Result<OutputFile> OutputFile::create(const std::string& final_path, std::uint64_t size, bool force) {
+Result<OutputFile> OutputFile::create(const std::string& final_path, std::uint64_t size, bool force,
+                                      const std::string& resume_tag) {
   struct stat st {};
   if (::stat(final_path.c_str(), &st) == 0) {
     if (!force) return make_error(Errc::kInvalidArgument, final_path + " exists (use --force to replace it)");
@@ -85,13 +87,30 @@ Result<OutputFile> OutputFile::create(const std::string& final_path, std::uint64
                                            ? dir.string() + " is not a directory"
                                            : "output directory " + dir.string() + " does not exist");
   remove_stale_temp_files(dir, target.filename().string());
-  std::random_device random;
   std::string temp_name = temp_prefix(target.filename().string());
-  temp_name += std::to_string(::getpid()) + "-" + std::to_string(random());
-  const std::string temp = (dir / temp_name).string();
-  UniqueFd fd(::open(temp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  bool resumed = false;
+  UniqueFd fd;
+  std::string temp;
+  if (resume_tag.empty()) {
+    std::random_device random;
+    temp_name += std::to_string(::getpid()) + "-" + std::to_string(random());
+    temp = (dir / temp_name).string();
+    fd = UniqueFd(::open(temp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  } else {
+    temp_name += "r" + resume_tag;
+    temp = (dir / temp_name).string();
+    fd = UniqueFd(::open(temp.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    struct stat existing {};
+    resumed = fd && ::fstat(fd.get(), &existing) == 0 && static_cast<std::uint64_t>(existing.st_size) == size && size > 0;
+  }
   if (!fd) return make_error(Errc::kIo, "cannot create " + temp + ": " + std::strerror(errno));
   OutputFile file(std::move(fd), temp, final_path);
+  file.resumed_ = resumed;
+  if (!resume_tag.empty()) {
+    std::string journal_name = temp_name;
+    journal_name.replace(journal_name.rfind(".sxpart-"), 8, ".sxjournal-");
+    file.journal_path_ = (dir / journal_name).string();
+  }
   if (::ftruncate(file.fd(), static_cast<off_t>(size)) != 0)
     return make_error(Errc::kIo, "cannot size " + temp + ": " + std::strerror(errno));
   return file;
@@ -101,12 +120,17 @@ OutputFile::OutputFile(OutputFile&& other) noexcept
     : fd_(std::move(other.fd_)),
       temp_path_(std::move(other.temp_path_)),
       final_path_(std::move(other.final_path_)),
+      journal_path_(std::move(other.journal_path_)),
+      resumed_(other.resumed_),
+      kept_(other.kept_),
       committed_(other.committed_) {
   other.committed_ = true;  // the moved-from object owns nothing
 }
 
 OutputFile::~OutputFile() {
-  if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+  if (committed_ || kept_ || temp_path_.empty()) return;
+  ::unlink(temp_path_.c_str());
+  if (!journal_path_.empty()) ::unlink(journal_path_.c_str());
 }
 
 Status OutputFile::write_at(std::span<const std::byte> bytes, std::uint64_t offset) const {

@@ -22,8 +22,12 @@ std::string resolve_output_path(const std::string& out, std::string_view name);
 
 class OutputFile {
  public:
-  // Refuses an existing target unless `force`; sizes the temp file.
-  static Result<OutputFile> create(const std::string& final_path, std::uint64_t size, bool force);
+  // Refuses an existing target unless `force`; sizes the temp file. With a
+  // `resume_tag` (what identifies the pull) the temp file has a fixed name,
+  // ".NAME.sxpart-rTAG", and an earlier one of the right size is reopened as
+  // it is (resumed() says so), with its journal beside it (journal_path()).
+  static Result<OutputFile> create(const std::string& final_path, std::uint64_t size, bool force,
+                                   const std::string& resume_tag = {});
   OutputFile(OutputFile&&) noexcept;
   OutputFile& operator=(OutputFile&&) = delete;
   ~OutputFile();  // unlinks the temp file unless committed
@@ -36,6 +40,10 @@ class OutputFile {
   // the commit fails.
   Status commit(bool replace);
   const std::string& temp_path() const { return temp_path_; }
+  const std::string& journal_path() const { return journal_path_; }
+  bool resumed() const { return resumed_; }
+  // Leaves the temp file for a later run to resume (a failure it can fix).
+  void keep() { kept_ = true; }
 
  private:
   OutputFile(UniqueFd fd, std::string temp_path, std::string final_path)
@@ -43,6 +51,9 @@ class OutputFile {
   UniqueFd fd_;
   std::string temp_path_;
   std::string final_path_;
+  std::string journal_path_;
+  bool resumed_ = false;
+  bool kept_ = false;
   bool committed_ = false;
 };
 

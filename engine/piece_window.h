@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -23,7 +24,8 @@ struct Slot {
   std::size_t pixel_bytes = 0;
   std::unique_ptr<std::byte[]> png_buffer;
   std::unique_ptr<std::byte[]> pixel_buffer;
-  int attempts = 0;  // per piece: refetches after a corrupt body
+  int attempts = 0;         // per piece: refetches after a corrupt body
+  std::uint64_t position = 0;  // the piece's place in its fetch (in-order delivery)
 };
 
 // The one window-size rule of push and pull: `parallel` requests in flight

@@ -1,14 +1,103 @@
 #include "engine/pull.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <optional>
+#include <vector>
 #include <chrono>
+#include <cstring>
 
 #include "base/text.h"
+#include "codec/checksum.h"
 #include "engine/downloader.h"
+#include "engine/journal_file.h"
 #include "engine/manifest_tree.h"
 #include "engine/ordered_hasher.h"
 #include "engine/output_file.h"
 
 namespace sx::engine {
+
+namespace {
+
+Status write_all(int fd, std::span<const std::byte> bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(Errc::kIo, std::string("cannot write to standard output: ") + std::strerror(errno));
+    bytes = bytes.subspan(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+// `pull KEY -`: the file in order on stdout, the window holding pieces that
+// came early. The digest is checked at the end: a mismatch fails the pull
+// after the bytes went out (as curl does), so scripts must check the status.
+Result<std::string> pull_to_stdout(Context& ctx, net::Backend& backend, const codec::Manifest& manifest,
+                                   const std::optional<codec::ContentKey>& content_key,
+                                   std::chrono::steady_clock::time_point started) {
+  report(ctx.options.progress, [&](ProgressSink& p) { p.on_start("pull", manifest.size, manifest.pieces.size()); });
+  codec::Sha256 hash;  // the sink runs on one thread at a time in order
+  Downloader downloader(ctx, backend, manifest, content_key);
+  const IndexRange all{0, manifest.pieces.size()};
+  FetchOptions in_order;
+  in_order.in_order = true;
+  Status streamed = downloader.fetch({&all, 1}, [&](const codec::PieceEntry&, std::span<const std::byte> payload) {
+    hash.update(payload);
+    return write_all(STDOUT_FILENO, payload);
+  }, in_order);
+  if (!streamed) return std::move(streamed).error();
+  if (manifest.version != 1) {
+    const std::string sha = text::to_hex(hash.finish());
+    if (sha != manifest.sha256)
+      return make_error(Errc::kCorrupt, "whole-file SHA-256 mismatch after streaming: got " + sha +
+                                            ", manifest says " + manifest.sha256);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  report(ctx.options.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.all_retries()); });
+  return std::string("-");
+}
+
+struct PullJournal {
+  std::optional<JournalFile> file;  // none when resuming is off
+  std::vector<char> done;           // by piece index: written and verified by an earlier run
+};
+
+// The journal beside a resumable temp file: one record per piece written.
+// Records count only when the temp file itself was there to resume.
+Result<PullJournal> open_pull_journal(const OutputFile& file, const std::string& identity,
+                                      const codec::Manifest& manifest) {
+  PullJournal journal;
+  journal.done.assign(manifest.pieces.size(), 0);
+  if (file.journal_path().empty()) return journal;
+  std::string payload = "-";
+  std::vector<std::string> records;
+  auto opened = JournalFile::open(file.journal_path(), identity, payload, records);
+  if (!opened) return std::move(opened).error();
+  journal.file.emplace(std::move(*opened));
+  if (!file.resumed() || !journal.file->resumed()) return journal;
+  for (const std::string& record : records) {
+    std::uint64_t index = 0;
+    const auto [end, ec] = std::from_chars(record.data(), record.data() + record.size(), index);
+    if (ec == std::errc() && end == record.data() + record.size() && index < journal.done.size())
+      journal.done[index] = 1;
+  }
+  return journal;
+}
+
+// The pieces not yet written, as ranges.
+std::vector<IndexRange> pieces_to_fetch(const std::vector<char>& done, std::uint64_t count) {
+  std::vector<IndexRange> ranges;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    if (done[i]) continue;
+    if (!ranges.empty() && ranges.back().end == i) ++ranges.back().end;
+    else ranges.push_back({i, i + 1});
+  }
+  return ranges;
+}
+
+}  // namespace
 
 Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string& url,
                          const std::optional<codec::ContentKey>& content_key, const std::string& out) {
@@ -17,9 +106,14 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
   if (!fetched) return std::move(fetched).error();
   const codec::Manifest& manifest = fetched->manifest;
   if (auto fits = check_manifest_limits(manifest, ctx.limits); !fits) return std::move(fits).error();
+  if (out == "-") return pull_to_stdout(ctx, backend, manifest, content_key, started);
 
   const std::string final_path = resolve_output_path(out, manifest.name);
-  auto file = OutputFile::create(final_path, manifest.size, ctx.options.force);
+  // What makes a pull the same: the key's URL and the file it describes.
+  const std::string identity = "sxengine pull journal 1 " + text::to_hex(codec::sha256(std::as_bytes(std::span(url)))) +
+                               " " + manifest.sha256 + " " + std::to_string(manifest.size);
+  const std::string tag = ctx.options.resume ? identity.substr(24, 16) : std::string();
+  auto file = OutputFile::create(final_path, manifest.size, ctx.options.force, tag);
   if (!file) return std::move(file).error();
   report(ctx.options.progress, [&](ProgressSink& p) { p.on_start("pull", manifest.size, manifest.pieces.size()); });
 
@@ -27,13 +121,30 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
   OrderedHasher hasher(manifest.pieces, [&](std::uint64_t offset, std::span<std::byte> bytes) {
     return file->read_at(bytes, offset);
   });
+  auto journal = open_pull_journal(*file, identity, manifest);
+  if (!journal) return std::move(journal).error();
+  std::vector<IndexRange> missing = pieces_to_fetch(journal->done, manifest.pieces.size());
+  if (!journal->done.empty()) {
+    report(ctx.options.progress, [&](ProgressSink& p) { p.on_resume("pull", journal->done.size(), manifest.pieces.size()); });
+    for (std::uint64_t i = 0; i < manifest.pieces.size(); ++i)
+      if (journal->done[i] && !v1)
+        if (auto hashed = hasher.written(i); !hashed) return std::move(hashed).error();
+  }
   Downloader downloader(ctx, backend, manifest, content_key);
-  const IndexRange all{0, manifest.pieces.size()};
-  Status fetched_all = downloader.fetch({&all, 1}, [&](const codec::PieceEntry& piece, std::span<const std::byte> payload) {
+  Status fetched_all = downloader.fetch(missing, [&](const codec::PieceEntry& piece, std::span<const std::byte> payload) {
     if (auto written = file->write_at(payload, piece.offset); !written) return written;
-    return v1 ? Status{} : hasher.landed(piece.index, payload);
+    if (auto hashed = v1 ? Status{} : hasher.landed(piece.index, payload); !hashed) return hashed;
+    return journal->file ? journal->file->append(std::to_string(piece.index)) : Status{};
   });
-  if (!fetched_all) return std::move(fetched_all).error();
+  if (!fetched_all) {
+    // A failure another run can get past keeps what was written for it.
+    Error error = std::move(fetched_all).error();
+    if (journal->file && (error.code == Errc::kTransient || error.code == Errc::kCancelled)) {
+      file->keep();
+      error.message += "; run the same command again to resume (written pieces are kept in " + file->temp_path() + ")";
+    }
+    return error;
+  }
   if (!v1) {
     auto digest = hasher.finish();
     if (!digest) return std::move(digest).error();
@@ -43,6 +154,7 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
                                             manifest.sha256);
   }
   if (auto committed = file->commit(ctx.options.force); !committed) return std::move(committed).error();
+  if (journal->file) journal->file->remove();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report(ctx.options.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.all_retries()); });
   return final_path;

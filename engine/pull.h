@@ -14,7 +14,7 @@
 namespace sx::engine {
 
 // Returns the path written. `url` is the key without its fragment; `out`:
-// "" (cwd), a directory, or a file path.
+// "" (cwd), a directory, a file path, or "-" (stdout, in order; returns "-").
 Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string& url,
                          const std::optional<codec::ContentKey>& content_key, const std::string& out);
 

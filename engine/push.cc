@@ -11,6 +11,7 @@
 #include "engine/orphans.h"
 #include "engine/payload_transform.h"
 #include "engine/piece_plan.h"
+#include "engine/push_journal.h"
 #include "engine/thread_pool.h"
 #include "engine/uploader.h"
 
@@ -22,15 +23,11 @@ std::string default_name(const std::string& path) {
   return std::filesystem::path(path).filename().string();
 }
 
-// The content key: random, or derived from the passphrase with a random salt.
-Result<std::optional<codec::ContentKey>> choose_content_key(const Options& o, DownloadKey& download) {
-  if (!o.encrypt) return std::optional<codec::ContentKey>{};
-  if (o.passphrase.empty()) {
-    download.key = codec::random_key();
-    return std::optional(*download.key);
-  }
-  download.salt = codec::random_salt();
-  auto derived = codec::derive_key(o.passphrase, *download.salt);
+// The content key: the random one, or derived from the passphrase and salt.
+Result<std::optional<codec::ContentKey>> content_key_of(const DownloadKey& download, const std::string& passphrase) {
+  if (download.key) return std::optional(*download.key);
+  if (!download.salt) return std::optional<codec::ContentKey>{};
+  auto derived = codec::derive_key(passphrase, *download.salt);
   if (!derived) return std::move(derived).error();
   return std::optional(*derived);
 }
@@ -50,20 +47,53 @@ Result<std::string> push(Context& ctx, net::Backend& backend, const std::string&
     p.on_start("push", total.value_or(0), total ? (*total + plan->piece_bytes - 1) / plan->piece_bytes : 0);
   });
   DownloadKey download;
-  auto content_key = choose_content_key(o, download);
+  if (o.encrypt) {
+    if (o.passphrase.empty()) download.key = codec::random_key();
+    else download.salt = codec::random_salt();
+  }
+  std::optional<PushJournal> journal;
+  if (o.resume) {
+    auto opened = PushJournal::open(o, backend.describe(), name.empty() ? default_name(path) : name, *input, *plan,
+                                    download);  // a resumed journal supplies its key
+    if (!opened) return std::move(opened).error();
+    journal = std::move(*opened);
+    if (journal && journal->resumed())
+      report(o.progress, [&](ProgressSink& p) {
+        p.on_resume("push", journal->stored().size(),
+                    total ? (*total + plan->piece_bytes - 1) / plan->piece_bytes : 0);
+      });
+  }
+  auto content_key = content_key_of(download, o.passphrase);
   if (!content_key) return std::move(content_key).error();
 
   TransformPool transforms(static_cast<std::size_t>(ctx.pool.size()), *content_key);
   Uploader uploader(ctx, backend, plan->geometry, transforms, o.compress);
-  // Pieces stored before a failure are reported, not silently left behind.
-  const auto failed = [&](Error error) { return with_orphans(std::move(error), uploader, backend); };
+  // Pieces stored before a failure are kept for a resume, or reported, never silently left behind.
+  const auto failed = [&](Error error) {
+    const bool nothing_stored = uploader.stored_keys().empty() && (!journal || journal->stored().empty());
+    if (journal && nothing_stored) journal->finish();  // nothing to resume: no journal left behind
+    if (journal && !nothing_stored && error.code != Errc::kCorrupt) {
+      error.message += "; run the same command again to resume (stored pieces are not sent twice)";
+      return error;
+    }
+    if (journal && !nothing_stored) journal->finish();  // the journal does not fit the file: nothing to resume
+    return with_orphans(std::move(error), uploader, backend);
+  };
 
   codec::Sha256 file_hash;  // over the very bytes the pieces are made from
   InputSource source(*input, plan->piece_bytes);
+  ResumeState resume;
+  if (journal) {
+    resume.stored = &journal->stored();
+    resume.on_stored = [&](const codec::PieceEntry& piece) { return journal->record(piece); };
+  }
   auto pieces = uploader.run(source, PieceKind{0, 0, 0, true},
-                             [&](std::span<const std::byte> bytes) { file_hash.update(bytes); });
+                             [&](std::span<const std::byte> bytes) { file_hash.update(bytes); }, resume);
   if (!pieces) return failed(std::move(pieces).error());
-  if (auto unchanged = input->check_unchanged(); !unchanged) return failed(std::move(unchanged).error());
+  if (auto unchanged = input->check_unchanged(); !unchanged) {
+    if (journal) journal->finish();
+    return with_orphans(std::move(unchanged).error(), uploader, backend);
+  }
 
   codec::Manifest manifest;
   manifest.name = name.empty() ? default_name(path) : name;
@@ -77,6 +107,7 @@ Result<std::string> push(Context& ctx, net::Backend& backend, const std::string&
   auto root = store_manifest_tree(uploader, manifest);
   if (!root) return failed(std::move(root).error());
   download.url = std::move(*root);
+  if (journal) journal->finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report(o.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.all_retries()); });
   return format_download_key(download);

@@ -6,14 +6,17 @@
 #include <mutex>
 #include <new>
 
+#include "codec/versions.h"
 #include "engine/cancel_token.h"
 #include "engine/download_key.h"
 #include "engine/downloader.h"
 #include "engine/manifest_tree.h"
 #include "engine/png_body_check.h"
 #include "engine/pull.h"
+#include "engine/remove.h"
 #include "engine/push.h"
 #include "engine/thread_pool.h"
+#include "engine/verify.h"
 #include "net/event_loop.h"
 #include "net/runtime.h"
 
@@ -40,6 +43,7 @@ struct Storage::Impl {
       t.insecure = options.insecure;
       t.retry.max_retries = options.retries;
       t.max_in_flight = static_cast<std::size_t>(std::max(1, options.parallel));
+      t.max_bytes_per_second = options.bwlimit_bytes_per_s;
       auto created = net::EventLoop::create(t);
       if (!created) return std::move(created).error();
       loop = std::move(*created);
@@ -52,7 +56,10 @@ struct Storage::Impl {
   }
 
   net::BackendOptions backend_options() const {
-    net::BackendOptions b{options.endpoint, options.acl, options.s3_sign_payload};
+    net::BackendOptions b;
+    b.endpoint = options.endpoint;
+    b.acl = options.acl;
+    b.sign_payload = options.s3_sign_payload;
     b.operation = operation;
     b.check_body = engine::png_body_check(codec::kDefaultLimits);
     return b;
@@ -163,11 +170,37 @@ Result<FileInfo> Storage::info(const std::string& key) {
   });
 }
 
+Result<VerifyReport> Storage::verify(const std::string& key) {
+  return impl_->operation_scope<VerifyReport>([&]() -> Result<VerifyReport> {
+    auto opened = open_key(key, impl_->options);
+    if (!opened) return std::move(opened).error();
+    auto backend = net::backend_for_key(opened->url, impl_->backend_options(), impl_->loop_provider());
+    if (!backend) return std::move(backend).error();
+    auto ctx = impl_->context();
+    return engine::verify(ctx, **backend, opened->url, opened->content_key);
+  });
+}
+
+Result<RemoveReport> Storage::remove(const std::string& key, bool force) {
+  return impl_->operation_scope<RemoveReport>([&]() -> Result<RemoveReport> {
+    auto opened = open_key(key, impl_->options);
+    if (!opened) return std::move(opened).error();
+    auto backend = net::backend_for_key(opened->url, impl_->backend_options(), impl_->loop_provider());
+    if (!backend) return std::move(backend).error();
+    auto ctx = impl_->context();
+    return engine::remove(ctx, **backend, opened->url, opened->content_key, force);
+  });
+}
+
 void Storage::cancel() {
   std::lock_guard lock(impl_->loop_mutex);
   if (impl_->operation == 0) return;  // nothing runs: the next operation starts afresh
   impl_->cancel_token.request();
   if (impl_->loop) impl_->loop->cancel(impl_->operation);
+}
+
+std::string version_text() {
+  return "sxengine " SX_VERSION "\n" + net::library_versions() + "\n" + codec::library_versions() + "\n";
 }
 
 std::string_view errc_name(Errc code) {

@@ -41,7 +41,8 @@ std::uint64_t Uploader::stored_bytes() const {
 }
 
 Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, const PieceKind& kind,
-                                                     const std::function<void(std::span<const std::byte>)>& observe) {
+                                                     const std::function<void(std::span<const std::byte>)>& observe,
+                                                     const ResumeState& resume) {
   bool compress = compress_ == Options::Compress::kZstd;
   const std::size_t slots = window_slots(ctx_.options.parallel, ctx_.pool.size(), backend_.synchronous());
   PieceWindow window(slots, codec::max_png_bytes(geometry_), source.needs_scratch() ? geometry_.capacity() : 0);
@@ -61,6 +62,22 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
     if (observe) observe(bytes);
     if (index == 0 && compress_ == Options::Compress::kAuto)
       compress = kind.domain != 0 || codec::worth_compressing(bytes.first(std::min<std::size_t>(bytes.size(), 256 << 10)));
+    if (resume.stored) {
+      if (auto done = resume.stored->find(index); done != resume.stored->end()) {
+        // Stored by an earlier run: its record must describe these very bytes.
+        window.release(slot);
+        if (done->second.size != bytes.size() || done->second.key.empty()) {
+          failure.set(Error{Errc::kCorrupt, "the push journal does not match the file at piece " +
+                                                std::to_string(index) + "; --no-resume starts over"});
+          break;
+        }
+        std::lock_guard lock(entries_mutex);
+        entries.push_back({index, done->second.key, offset, bytes.size(), done->second.crc32});
+        offset += bytes.size();
+        if (kind.progress) report(ctx_.options.progress, [&](ProgressSink& p) { p.on_piece(index, bytes.size()); });
+        continue;
+      }
+    }
     {
       std::lock_guard lock(entries_mutex);
       entries.push_back({index, {}, offset, bytes.size(), 0});
@@ -97,11 +114,15 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
                          stored_keys_.push_back(*key);
                          stored_bytes_ += png_size;
                        }
+                       codec::PieceEntry stored;
                        {
                          std::lock_guard lock(entries_mutex);
                          entries[index].key = std::move(*key);
                          entries[index].crc32 = crc;
+                         stored = entries[index];
                        }
+                       if (resume.on_stored)
+                         if (auto recorded = resume.on_stored(stored); !recorded) failure.set(std::move(recorded).error());
                        if (kind.progress)
                          report(ctx_.options.progress, [&](ProgressSink& p) { p.on_piece(index, size); });
                      }

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "codec/manifest.h"
@@ -63,6 +64,13 @@ struct PieceKind {
   bool progress = false;  // report each piece to the progress sink
 };
 
+// A resumed push: pieces stored by an earlier run are read (and observed)
+// but not stored again; each newly stored piece is reported to on_stored.
+struct ResumeState {
+  const std::unordered_map<std::uint64_t, codec::PieceEntry>* stored = nullptr;
+  std::function<Status(const codec::PieceEntry&)> on_stored;
+};
+
 class Uploader {
  public:
   Uploader(Context& ctx, net::Backend& backend, const codec::Geometry& geometry, TransformPool& transforms,
@@ -72,7 +80,8 @@ class Uploader {
   // piece (index, key, offset, size, CRC). `observe` sees each payload in
   // order on this thread, before it is encoded (the file hash).
   Result<std::vector<codec::PieceEntry>> run(PayloadSource& source, const PieceKind& kind,
-                                             const std::function<void(std::span<const std::byte>)>& observe = {});
+                                             const std::function<void(std::span<const std::byte>)>& observe = {},
+                                             const ResumeState& resume = {});
 
   const codec::Geometry& geometry() const { return geometry_; }
   // Objects stored so far by every run, kept or not (a failed push's orphans).

@@ -21,6 +21,7 @@ class EventLoop;
 using PutDone = std::function<void(Result<std::string>)>;  // the key (a URL)
 using GetDone = std::function<void(Result<std::size_t>)>;  // bytes written to `into`
 using WholeDone = std::function<void(Result<std::vector<std::byte>>)>;
+using RemoveDone = std::function<void(Status)>;
 
 struct ObjectLimits {
   std::size_t max_bytes = 0;  // 0: no limit
@@ -49,6 +50,11 @@ class Backend {
   virtual void get(const std::string& key, std::span<std::byte> into, GetDone done) = 0;
   // Fetches a whole object of unknown size, at most `max_bytes` (manifests).
   virtual void get_whole(const std::string& key, std::size_t max_bytes, WholeDone done) = 0;
+  // Deletes `key`; `done` gets kNotFound when it is already gone. Backends
+  // that cannot delete (image hosts) fail with kInvalidArgument, saying so.
+  virtual void remove(const std::string& key, RemoveDone done) {
+    done(make_error(Errc::kInvalidArgument, describe() + " cannot delete objects: " + key + " stays"));
+  }
   // True when put/get run inline on the caller's thread (the local store):
   // then more requests in flight than workers buy nothing.
   virtual bool synchronous() const = 0;

@@ -52,8 +52,19 @@ class HttpBackend final : public Backend {
     });
   }
 
+  void remove(const std::string& key, RemoveDone done) override {
+    Request request;
+    request.method = Method::kDelete;
+    request.url = key;
+    request.operation = operation_;
+    loop_.submit(std::move(request), [done = std::move(done)](Result<Response> r) {
+      if (!r) return done(std::move(r).error());
+      done({});
+    });
+  }
+
   bool synchronous() const override { return false; }
-  std::string describe() const override { return prefix_; }
+  std::string describe() const override { return prefix_.empty() ? std::string("HTTP server") : prefix_; }
 
  private:
   EventLoop& loop_;

@@ -51,6 +51,10 @@ class ImageHostBackend final : public Backend {
     reader_->get_whole(key, max_bytes, std::move(done));
   }
 
+  void remove(const std::string& key, RemoveDone done) override {
+    done(make_error(Errc::kInvalidArgument, "image host " + profile_.name + " offers no way to delete images: " + key +
+                                                " stays online (its content stays encrypted unless pushed with --no-encrypt)"));
+  }
   bool synchronous() const override { return false; }
   ObjectLimits limits() const override { return {profile_.max_bytes, profile_.max_width, profile_.max_height}; }
   std::string describe() const override { return "image host " + profile_.name; }

@@ -59,6 +59,7 @@ class LocalBackend final : public Backend {
     done(std::move(bytes));
   }
 
+  void remove(const std::string& key, RemoveDone done) override { done(unlink_reference(key)); }
   bool synchronous() const override { return true; }
   std::string describe() const override { return "dir:" + root_.string(); }
 
@@ -69,11 +70,19 @@ class LocalBackend final : public Backend {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return make_error(Errc::kIo, "cannot create " + dir.string() + ": " + ec.message());
-    // Content-addressed: an object already stored has the same bytes.
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && static_cast<std::size_t>(st.st_size) == bytes.size())
-      return file_url(path);
+    // Content-addressed: an object already stored has the same bytes. Each
+    // further push of it adds a reference (a hard link ".NAME.ref-…"), so rm
+    // of one key never deletes what another still uses.
     thread_local std::minstd_rand rng(std::random_device{}());
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && static_cast<std::size_t>(st.st_size) == bytes.size()) {
+      std::string ref_name = ".";  // built in steps: GCC 12 warns falsely on "." + std::string
+      ref_name += name;
+      ref_name += ".ref-" + std::to_string(::getpid()) + "-" + std::to_string(rng());
+      const std::filesystem::path ref = dir / ref_name;
+      if (::link(path.c_str(), ref.c_str()) != 0) return io_error("cannot add a reference to", path);
+      return file_url(path);
+    }
     const std::filesystem::path temp =
         dir / ("." + name + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rng()));
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -86,6 +95,25 @@ class LocalBackend final : public Backend {
       return std::move(written).error();
     }
     return file_url(path);
+  }
+
+  // Drops one reference: a ".NAME.ref-…" link if another push holds one, else the object.
+  Status unlink_reference(const std::string& key) {
+    auto path = path_of_file_url(key);
+    if (!path) return std::move(path).error();
+    struct stat st {};
+    if (::lstat(path->c_str(), &st) != 0) return io_error("cannot delete", *path);
+    if (!S_ISREG(st.st_mode)) return make_error(Errc::kInvalidArgument, path->string() + " is not a stored object");
+    std::string prefix = ".";
+    prefix += path->filename().string();
+    prefix += ".ref-";
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(path->parent_path(), ec)) {
+      if (entry.path().filename().string().rfind(prefix, 0) != 0) continue;
+      if (::unlink(entry.path().c_str()) == 0) return {};
+    }
+    if (::unlink(path->c_str()) != 0) return io_error("cannot delete", *path);
+    return {};
   }
 
   Result<std::size_t> load(const std::string& key, std::span<std::byte> into) {

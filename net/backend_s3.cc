@@ -84,6 +84,25 @@ class S3Client {
     });
   }
 
+  // DELETE, signed when the object is on the configured endpoint. S3 answers
+  // 204 for a key that does not exist: nothing tells "gone" from "deleted".
+  void remove(const std::string& url, RemoveDone done) {
+    Request request;
+    request.method = Method::kDelete;
+    request.url = url;
+    request.return_http_errors = true;
+    request.operation = operation_;
+    if (config_.serves(url)) sign(request, "UNSIGNED-PAYLOAD");
+    loop_.submit(std::move(request), [this, url, done = std::move(done)](Result<Response> r) {
+      if (!r) return done(std::move(r).error());
+      if (r->status >= 300) {
+        auto [bucket, key] = locate(url);
+        return done(s3_error(*r, bucket, key));
+      }
+      done({});
+    });
+  }
+
   EventLoop& loop_;
   S3Config config_;
   OperationId operation_;
@@ -124,6 +143,7 @@ class S3Backend final : public Backend {
   void get_whole(const std::string& key, std::size_t max_bytes, WholeDone done) override {
     client_.get(key, {}, max_bytes, {}, std::move(done));
   }
+  void remove(const std::string& key, RemoveDone done) override { client_.remove(key, std::move(done)); }
   bool synchronous() const override { return false; }
   std::string describe() const override { return "s3://" + bucket_ + "/" + prefix_; }
 
@@ -147,6 +167,7 @@ class S3Reader final : public Backend {
   void get_whole(const std::string& key, std::size_t max_bytes, WholeDone done) override {
     client_.get(key, {}, max_bytes, {}, std::move(done));
   }
+  void remove(const std::string& key, RemoveDone done) override { client_.remove(key, std::move(done)); }
   bool synchronous() const override { return false; }
   std::string describe() const override { return "s3 reader"; }
 

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "net/http_error.h"
+#include "net/rate_limiter.h"
 
 namespace sx::net {
 namespace {
@@ -32,6 +33,9 @@ struct MimeFree {
 };
 
 struct Transfer {
+  RateLimiter* upload_limit = nullptr;    // the loop's buckets (--bwlimit)
+  RateLimiter* download_limit = nullptr;
+  bool paused = false;  // waits for tokens; the loop resumes it
   Request request;
   Completion done;
   EasyHandle easy;
@@ -86,6 +90,10 @@ bool judge(Transfer& t) {
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const std::size_t n = size * count;
+  if (t->download_limit && !t->download_limit->take(n)) {
+    t->paused = true;
+    return CURL_WRITEFUNC_PAUSE;  // curl keeps the chunk and hands it again on resume
+  }
   std::span<std::byte> buffer = t->request.response_buffer;
   const std::size_t room = buffer.empty() ? t->request.max_text_bytes - t->text.size() : buffer.size() - t->received;
   if (n > room || t->received + n > t->allowed) {
@@ -104,7 +112,14 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 
 size_t on_read(char* out, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
-  const std::size_t n = std::min(size * count, t->request.body.size() - t->read_offset);
+  std::size_t n = std::min(size * count, t->request.body.size() - t->read_offset);
+  if (t->upload_limit && n > 0) {
+    n = std::min<std::size_t>(n, 64 << 10);  // small chunks keep the cap smooth
+    if (!t->upload_limit->take(n)) {
+      t->paused = true;
+      return CURL_READFUNC_PAUSE;
+    }
+  }
   std::memcpy(out, t->request.body.data() + t->read_offset, n);
   t->read_offset += n;
   return n;
@@ -138,14 +153,20 @@ std::string_view method_name(Method method) {
 }
 
 struct EventLoop::Impl {
-  explicit Impl(TransferOptions opts) : options(opts), policy(opts.retry) {}
+  explicit Impl(TransferOptions opts)
+      : options(opts), policy(opts.retry), upload_limit(opts.max_bytes_per_second),
+        download_limit(opts.max_bytes_per_second) {}
 
   TransferOptions options;
   RetryPolicy policy;
   RetryObserver observer;
+  RateLimiter upload_limit;
+  RateLimiter download_limit;
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   asio::steady_timer curl_timer{io};
+  asio::steady_timer resume_timer{io};  // --bwlimit: resumes paused transfers
+  bool resume_armed = false;
   std::unordered_map<curl_socket_t, std::shared_ptr<Watch>> watches;
   // Loop thread only, like everything below.
   std::unordered_map<Transfer*, std::unique_ptr<Transfer>> transfers;  // in multi or backing off
@@ -188,6 +209,7 @@ struct EventLoop::Impl {
     }
     watches.clear();
     curl_timer.cancel();
+    resume_timer.cancel();
     work.reset();
   }
 
@@ -287,9 +309,34 @@ struct EventLoop::Impl {
     int running = 0;
     const CURLMcode code = curl_multi_socket_action(multi.get(), fd, events, &running);
     collect_finished();
+    arm_resume();
     if (code != CURLM_OK && code != CURLM_BAD_SOCKET)  // a socket curl just closed is harmless
       fail_matching([](const Transfer&) { return true; }, Errc::kIo,
                     std::string("libcurl failed: ") + curl_multi_strerror(code));
+  }
+
+  // Paused transfers (empty bucket) are resumed when tokens are back.
+  void arm_resume() {
+    if (resume_armed || (!upload_limit.limited() && !download_limit.limited())) return;
+    bool any_paused = false;
+    for (auto& [raw, t] : transfers) any_paused = any_paused || t->paused;
+    if (!any_paused) return;
+    resume_armed = true;
+    resume_timer.expires_after(std::max(upload_limit.wait(), download_limit.wait()));
+    resume_timer.async_wait([this](const asio::error_code& ec) {
+      resume_armed = false;
+      if (ec || !multi) return;
+      std::vector<Transfer*> paused;
+      for (auto& [raw, t] : transfers)
+        if (t->paused) paused.push_back(raw);
+      for (Transfer* t : paused) {
+        if (!transfers.count(t)) continue;  // finished meanwhile
+        t->paused = false;
+        curl_easy_pause(t->easy.get(), CURLPAUSE_CONT);  // may pause it again at once
+      }
+      collect_finished();
+      arm_resume();
+    });
   }
 
   bool is_cancelled(const Transfer& t) const {
@@ -327,6 +374,9 @@ struct EventLoop::Impl {
     if (!t.easy) return complete(t, make_error(Errc::kIo, "libcurl cannot create a transfer"));
     CURL* e = t.easy.get();
     curl_easy_reset(e);
+    t.upload_limit = upload_limit.limited() ? &upload_limit : nullptr;
+    t.download_limit = download_limit.limited() ? &download_limit : nullptr;
+    t.paused = false;
     t.read_offset = 0;
     t.received = 0;
     t.overflow = false;

@@ -93,6 +93,8 @@ struct TransferOptions {
   // since image hosts ban clients over their connection limit. Requests past
   // it wait in submission order. 0: no cap.
   std::size_t max_in_flight = 0;
+  // --bwlimit: bytes per second, each direction, all transfers together. 0: none.
+  std::uint64_t max_bytes_per_second = 0;
 };
 
 std::string_view method_name(Method method);

@@ -1,6 +1,7 @@
 #include "net/runtime.h"
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <sodium.h>
 
 #include <mutex>
@@ -20,6 +21,17 @@ Status process_setup() {
       result = make_error(Errc::kIo, "libsodium failed to initialise");
   });
   return result;
+}
+
+std::string library_versions() {
+  const curl_version_info_data* curl = curl_version_info(CURLVERSION_NOW);
+  std::string text = std::string("libcurl ") + curl->version;
+  std::string details;
+  if (curl->ssl_version) details += curl->ssl_version;
+  if (curl->nghttp2_version) details += std::string(details.empty() ? "" : ", ") + "nghttp2/" + curl->nghttp2_version;
+  if (!details.empty()) text += " (" + details + ")";
+  text += std::string(", ") + OpenSSL_version(OPENSSL_VERSION) + ", libsodium " + sodium_version_string();
+  return text;
 }
 
 }  // namespace sx::net

@@ -30,11 +30,17 @@ struct Options {
   int stall_timeout_s = 30;    // abort a transfer slower than 1 KiB/s this long
   int connect_timeout_s = 10;
   int request_timeout_s = 600;  // ceiling for one request, retried like a timeout
+  // --bwlimit: bytes per second in each direction, all connections together
+  // (network backends; the local store is not limited). 0: no limit.
+  std::uint64_t bwlimit_bytes_per_s = 0;
   bool insecure = false;       // skip TLS verification (never the default)
   std::string endpoint;        // S3 endpoint URL (else AWS_ENDPOINT_URL; "" = AWS)
   std::string acl;             // S3 canned ACL for pushed objects, e.g. "public-read"
   bool s3_sign_payload = false;  // S3: sign each body's SHA-256 (costs ~1 core at 1.5 GB/s)
   bool force = false;          // pull may replace an existing file
+  // Continue an interrupted push or pull of the same file, key and options
+  // from its journal (README §Resume); false (--no-resume) starts over.
+  bool resume = true;
   // Encrypt pieces and manifest (AES-256-GCM, key in the download key's
   // #k= fragment). Costs one pass over the data (~2.7 GB/s per core).
   bool encrypt = true;

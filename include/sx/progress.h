@@ -16,6 +16,9 @@ class ProgressSink {
   virtual void on_piece(std::uint64_t index, std::uint64_t bytes) = 0;
   virtual void on_retry(std::string_view url, int attempt, std::string_view reason) = 0;
   virtual void on_finish(std::uint64_t bytes, double seconds, long retries) = 0;
+  // A push or pull continues an interrupted one: `done` of `total` pieces
+  // (total 0: unknown) need not move again.
+  virtual void on_resume(std::string_view /*operation*/, std::uint64_t /*done*/, std::uint64_t /*total*/) {}
 };
 
 }  // namespace sx

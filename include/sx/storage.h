@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sx/error.h"
 #include "sx/options.h"
@@ -24,6 +25,30 @@ struct FileInfo {
   std::string format;  // "sxengine v2" or "storagex v1"
   int manifest_levels = 1;
   std::string encryption = "none";  // "aes-256-gcm" or "none"
+};
+
+// A piece verify found missing or bad.
+struct PieceProblem {
+  std::uint64_t index = 0;
+  std::string url;
+  Errc code = Errc::kCorrupt;  // kNotFound: missing; kCorrupt: fails its checks; others: could not be fetched
+  std::string message;
+};
+
+struct VerifyReport {
+  std::uint64_t pieces = 0;
+  std::uint64_t bytes = 0;  // of the pieces that passed
+  int manifest_levels = 1;
+  std::vector<PieceProblem> problems;  // by index; empty when every piece passed
+  bool sha256_checked = false;         // v2 files with every piece present
+  bool sha256_matches = false;
+  bool ok() const { return problems.empty() && (!sha256_checked || sha256_matches); }
+};
+
+struct RemoveReport {
+  std::uint64_t objects = 0;       // pieces and manifest pieces of the key
+  std::uint64_t removed = 0;       // deleted now (or one reference dropped, when shared)
+  std::uint64_t already_gone = 0;  // were not there
 };
 
 // Owns the worker pool and, when a network backend is used, the event loop.
@@ -47,6 +72,15 @@ class Storage {
 
   Result<FileInfo> info(const std::string& key);
 
+  // Fetches and checks every piece and the manifest tree, writing nothing.
+  // Fails only when the manifest cannot be read; piece problems are reported.
+  Result<VerifyReport> verify(const std::string& key);
+
+  // Deletes the key's pieces and manifest where the backend can delete; a
+  // pull of it then fails with "not found". `force`: also for unencrypted
+  // keys on HTTP and S3, where shared pieces cannot be seen.
+  Result<RemoveReport> remove(const std::string& key, bool force = false);
+
   // Requests in-flight work to stop (any thread, e.g. a SIGINT watcher).
   void cancel();
 
@@ -54,6 +88,9 @@ class Storage {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// "sxengine 0.1.0" and the libraries it was built with, one per line.
+std::string version_text();
 
 // Process-wide set-up (curl_global_init); main holds one.
 class Runtime {

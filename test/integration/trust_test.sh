@@ -305,6 +305,8 @@ orphans_listed() {
   [ "$n" -gt 0 ] && [ "$missing" -eq 0 ] && [ "$n" -eq "$3" ] &&
     pass "$1: orphans listed ($n URLs)" || fail "$1: orphans list has $n URLs ($missing missing), $3 pieces were left"
 }
+# --no-resume: a push that keeps no journal lists what it leaves behind (a
+# resumable push keeps its pieces for the next run and says so instead).
 # Made to fail after some pieces: every shard directory that does not exist
 # yet becomes a regular file (root can write into a read-only directory, but
 # cannot create a file inside a regular file).
@@ -313,7 +315,7 @@ for attempt in 1 2 3; do
   D="$WORK/shards.$attempt"
   mkdir "$D"
   random_file "$WORK/shards.bin" $((128 * 1024 * 1024))
-  "$SX" push -q --no-encrypt --compress none --parallel 1 --workers 1 --piece-size 1M --backend "dir:$D" \
+  "$SX" push -q --no-resume --no-encrypt --compress none --parallel 1 --workers 1 --piece-size 1M --backend "dir:$D" \
     "$WORK/shards.bin" >"$WORK/shards.out" 2>"$WORK/shards.err" &
   pid=$!; track $pid
   for ((i = 0; i < 500; i++)); do

@@ -121,13 +121,31 @@ TEST_CASE("local backend: a second put of the same name and size stores nothing 
   // Content-addressed: the name vouches for the bytes, so nothing is rewritten.
   CHECK(read_file(*path) == "first contents");
   CHECK(fs::last_write_time(*path) == written_at);
-  // And no temp file is left behind in the object's directory.
-  std::size_t entries = 0;
+  // No temp file is left behind; the second push holds a reference (a hard
+  // link), so rm of one key keeps what the other uses.
+  std::size_t entries = 0, refs = 0;
   for (const auto& entry : fs::directory_iterator(dir.path / "ab")) {
-    (void)entry;
     ++entries;
+    if (entry.path().filename().string().rfind("." + name + ".ref-", 0) == 0) ++refs;
   }
-  CHECK(entries == 1);
+  CHECK(entries == 2);
+  CHECK(refs == 1);
+  CHECK(fs::hard_link_count(*path) == 2);
+
+  const auto remove = [&](const std::string& key) {
+    std::optional<Status> result;
+    backend->remove(key, [&](Status s) { result = std::move(s); });
+    REQUIRE(result);
+    return *result;
+  };
+  CHECK(remove(*first));  // drops the reference: the object stays
+  CHECK(read_file(*path) == "first contents");
+  CHECK(fs::hard_link_count(*path) == 1);
+  CHECK(remove(*first));  // the last reference: the object goes
+  CHECK_FALSE(fs::exists(*path));
+  auto again = remove(*first);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == Errc::kNotFound);
 }
 
 TEST_CASE("local backend: get fails for a missing key, a small buffer and a directory") {

@@ -1,0 +1,46 @@
+// `sxengine rm KEY`: deletes a key's pieces and manifest where the backend can.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "cli/exit_status.h"
+#include "cli/progress_printer.h"
+#include "cli/standard_output.h"
+#include "sx/storage.h"
+
+namespace sx::cli {
+
+CommandRunner add_rm_command(CLI::App& app, CommandLine& line) {
+  auto key = std::make_shared<std::string>();
+  auto force = std::make_shared<bool>(false);
+  sx::Options& options = line.options;
+  CLI::App* rm = app.add_subcommand("rm", "delete a key's pieces and manifest where the backend can delete");
+  rm->add_option("KEY", *key, "download key")->required();
+  rm->add_flag("-f,--force", *force,
+               "also delete an unencrypted key's objects on HTTP or S3, where pieces shared with another push cannot be seen");
+  rm->add_option("--passphrase", options.passphrase, "passphrase of a #s= key (also SXENGINE_PASSPHRASE)")
+      ->envname("SXENGINE_PASSPHRASE");
+  add_transfer_options(rm, options);
+  rm->add_flag("-q,--quiet", line.quiet, "no summary on stderr");
+  rm->add_flag("--json", line.json, "one JSON event on stdout");
+
+  return [rm, key, force, &line]() -> int {
+    if (!rm->parsed()) return -1;
+    return run_with_storage(line, false, [&](Storage& storage, ProgressPrinter& printer) {
+      auto report = storage.remove(*key, *force);
+      if (!report) return fail(&printer, report.error());
+      if (line.json) {
+        if (auto shown = write_stdout(fmt::format("{{\"event\":\"removed\",\"objects\":{},\"removed\":{},\"already_gone\":{}}}\n",
+                                                  report->objects, report->removed, report->already_gone));
+            !shown)
+          return fail(&printer, shown.error());
+      } else if (!line.quiet) {
+        fmt::print(stderr, "sxengine: removed {} of {} objects ({} were already gone)\n", report->removed,
+                   report->objects, report->already_gone);
+      }
+      return int{kExitOk};
+    });
+  };
+}
+
+}  // namespace sx::cli

@@ -1,0 +1,66 @@
+// `sxengine verify KEY`: fetches and checks every piece and the manifest
+// tree, writing nothing. Exit 0 when all is well; otherwise 1, after a line
+// per bad or missing piece and a summary.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "base/text.h"
+#include "cli/command.h"
+#include "cli/exit_status.h"
+#include "cli/progress_printer.h"
+#include "cli/standard_output.h"
+#include "sx/storage.h"
+
+namespace sx::cli {
+namespace {
+
+std::string report_text(const VerifyReport& r, bool json) {
+  std::string text;
+  for (const PieceProblem& p : r.problems) {
+    const char* what = p.code == Errc::kNotFound ? "missing" : p.code == Errc::kCorrupt ? "bad" : "unreadable";
+    if (json)
+      text += fmt::format("{{\"event\":\"problem\",\"index\":{},\"url\":{},\"problem\":\"{}\",\"message\":{}}}\n", p.index,
+                          text::json_string(p.url), what, text::json_string(p.message));
+    else
+      text += fmt::format("{} piece {} ({}): {}\n", what, p.index, printable(p.url), printable(p.message));
+  }
+  const std::uint64_t good = r.pieces - r.problems.size();
+  const char* digest = !r.sha256_checked ? "not checked" : r.sha256_matches ? "matches" : "MISMATCH";
+  if (json)
+    text += fmt::format("{{\"event\":\"verified\",\"ok\":{},\"pieces\":{},\"good\":{},\"problems\":{},\"bytes\":{},"
+                        "\"manifest_levels\":{},\"sha256\":\"{}\"}}\n",
+                        r.ok() ? "true" : "false", r.pieces, good, r.problems.size(), r.bytes, r.manifest_levels,
+                        !r.sha256_checked ? "unchecked" : r.sha256_matches ? "match" : "mismatch");
+  else
+    text += fmt::format("{}: {} of {} pieces good ({} bytes), {} missing or bad; manifest {} level{}; whole-file SHA-256 {}\n",
+                        r.ok() ? "ok" : "FAILED", good, r.pieces, r.bytes, r.problems.size(), r.manifest_levels,
+                        r.manifest_levels == 1 ? "" : "s", digest);
+  return text;
+}
+
+}  // namespace
+
+CommandRunner add_verify_command(CLI::App& app, CommandLine& line) {
+  auto key = std::make_shared<std::string>();
+  sx::Options& options = line.options;
+  CLI::App* verify = app.add_subcommand("verify", "fetch and check every piece of a key, writing nothing");
+  verify->add_option("KEY", *key, "download key")->required();
+  verify->add_option("--passphrase", options.passphrase, "passphrase of a #s= key (also SXENGINE_PASSPHRASE)")
+      ->envname("SXENGINE_PASSPHRASE");
+  add_transfer_options(verify, options);
+  verify->add_flag("-q,--quiet", line.quiet, "no progress output");
+  verify->add_flag("--json", line.json, "NDJSON events on stdout: problem, then verified");
+
+  return [verify, key, &line]() -> int {
+    if (!verify->parsed()) return -1;
+    return run_with_storage(line, true, [&](Storage& storage, ProgressPrinter& printer) {
+      auto report = storage.verify(*key);
+      if (!report) return fail(&printer, report.error());
+      printer.close_line();
+      if (auto shown = write_stdout(report_text(*report, line.json)); !shown) return fail(&printer, shown.error());
+      return report->ok() ? int{kExitOk} : int{kExitFailure};
+    });
+  };
+}
+
+}  // namespace sx::cli

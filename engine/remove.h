@@ -1,0 +1,22 @@
+// rm: deletes every piece and every manifest piece of a key where the
+// backend can delete (local store and dir:, HTTP DELETE, S3). Pieces still
+// used by another key are kept (README §rm says how that is known).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "codec/piece_crypto.h"
+#include "engine/context.h"
+#include "net/backend.h"
+#include "sx/storage.h"
+
+namespace sx::engine {
+
+// `force`: delete an unencrypted key's objects on a backend that cannot
+// count references (HTTP, S3), where identical pieces of another
+// unencrypted push share objects.
+Result<RemoveReport> remove(Context& ctx, net::Backend& backend, const std::string& url,
+                            const std::optional<codec::ContentKey>& content_key, bool force);
+
+}  // namespace sx::engine

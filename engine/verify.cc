@@ -1,0 +1,50 @@
+#include "engine/verify.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include "base/text.h"
+#include "codec/checksum.h"
+#include "engine/downloader.h"
+#include "engine/manifest_tree.h"
+
+namespace sx::engine {
+
+Result<VerifyReport> verify(Context& ctx, net::Backend& backend, const std::string& url,
+                            const std::optional<codec::ContentKey>& content_key) {
+  auto fetched = fetch_manifest_tree(ctx, backend, url, content_key);
+  if (!fetched) return std::move(fetched).error();
+  const codec::Manifest& manifest = fetched->manifest;
+  if (auto fits = check_manifest_limits(manifest, ctx.limits); !fits) return std::move(fits).error();
+  report(ctx.options.progress, [&](ProgressSink& p) { p.on_start("verify", manifest.size, manifest.pieces.size()); });
+
+  VerifyReport result;
+  result.pieces = manifest.pieces.size();
+  result.manifest_levels = fetched->levels;
+  std::mutex problems_mutex;  // guards result.problems
+  codec::Sha256 hash;         // in order: the sink runs on one thread at a time
+  FetchOptions options;
+  options.in_order = true;  // the whole-file digest is taken as pieces pass, in bounded memory
+  options.on_failure = [&](const codec::PieceEntry& piece, const Error& error) {
+    std::lock_guard lock(problems_mutex);
+    result.problems.push_back({piece.index, piece.key, error.code, error.message});
+  };
+  Downloader downloader(ctx, backend, manifest, content_key);
+  const IndexRange all{0, manifest.pieces.size()};
+  Status fetched_all = downloader.fetch({&all, 1}, [&](const codec::PieceEntry& piece, std::span<const std::byte> payload) {
+    hash.update(payload);
+    result.bytes += piece.size;
+    return Status{};
+  }, options);
+  if (!fetched_all) return std::move(fetched_all).error();
+  std::sort(result.problems.begin(), result.problems.end(),
+            [](const PieceProblem& a, const PieceProblem& b) { return a.index < b.index; });
+  // The whole-file digest can be judged only when every piece came through.
+  if (manifest.version != 1 && result.problems.empty()) {
+    result.sha256_checked = true;
+    result.sha256_matches = text::to_hex(hash.finish()) == manifest.sha256;
+  }
+  return result;
+}
+
+}  // namespace sx::engine

@@ -1,0 +1,21 @@
+// verify: fetch and check every piece of a key (and its manifest tree)
+// through the downloader, writing nothing; bad or missing pieces are
+// collected, not fatal, so one run reports them all.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "codec/piece_crypto.h"
+#include "engine/context.h"
+#include "net/backend.h"
+#include "sx/storage.h"
+
+namespace sx::engine {
+
+// Fails only when the manifest tree cannot be read (or the run is
+// cancelled); piece problems are in the report.
+Result<VerifyReport> verify(Context& ctx, net::Backend& backend, const std::string& url,
+                            const std::optional<codec::ContentKey>& content_key);
+
+}  // namespace sx::engine
