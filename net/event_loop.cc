@@ -401,7 +401,14 @@ struct EventLoop::Impl {
     set(CURLOPT_FOLLOWLOCATION, r.method == Method::kGet ? 1L : 0L);
     set(CURLOPT_MAXREDIRS, options.max_redirects);
     set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
-    set(CURLOPT_LOW_SPEED_LIMIT, options.low_speed_bytes);
+    // Under --bwlimit a transfer may rightly crawl: its share of the cap, not a stall.
+    long low_speed = options.low_speed_bytes;
+    if (options.max_bytes_per_second > 0) {
+      const std::uint64_t share =
+          options.max_bytes_per_second / (2 * std::max<std::size_t>(1, options.max_in_flight));
+      low_speed = std::min<long>(low_speed, static_cast<long>(std::max<std::uint64_t>(1, share)));
+    }
+    set(CURLOPT_LOW_SPEED_LIMIT, low_speed);
     set(CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.stall_timeout.count()));
     set(CURLOPT_TIMEOUT_MS, static_cast<long>(options.request_timeout.count() * 1000));
     set(CURLOPT_TCP_KEEPALIVE, 1L);
