@@ -5,6 +5,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <string>
 
 #include "codec/manifest.h"
 #include "codec/piece_format.h"
@@ -54,6 +55,12 @@ class FirstError {
   std::mutex mutex_;  // guards error_
   std::optional<Error> error_;
 };
+
+// The error of a buffer that could not be had (the window's slots).
+inline Error out_of_memory(std::size_t bytes) {
+  return Error{Errc::kLimit, "out of memory: cannot allocate " + std::to_string(bytes >> 20) +
+                                 " MiB for a piece buffer (lower --parallel or --piece-size)"};
+}
 
 inline void report(ProgressSink* sink, auto&& call) {
   if (sink) call(*sink);

@@ -50,6 +50,10 @@ class Fetch {
   void start(const codec::PieceEntry& piece) {
     Slot& slot = window_.acquire();
     if (ctx_.cancelled()) return window_.release(slot);
+    if (!slot.ok) {
+      failure_.set(out_of_memory(slot.png_bytes));
+      return window_.release(slot);
+    }
     slot.attempts = 0;
     slot.position = started_++;
     if (backend_.synchronous())
@@ -97,7 +101,9 @@ class Fetch {
   void land(const codec::PieceEntry& piece, Slot& slot, std::size_t bytes) {
     Slot& decoder = decoders_.acquire();
     PayloadTransform& transform = transforms_.acquire();
-    Result<std::span<const std::byte>> payload = open_piece(piece, slot.png().first(bytes), decoder, transform);
+    Result<std::span<const std::byte>> payload =
+        decoder.ok ? open_piece(piece, slot.png().first(bytes), decoder, transform)
+                   : Result<std::span<const std::byte>>(out_of_memory(decoder.pixel_bytes));
     if (payload && payload->size() != piece.size)
       payload = make_error(Errc::kCorrupt, "payload is " + std::to_string(payload->size()) +
                                                " bytes, the manifest says " + std::to_string(piece.size));

@@ -2,11 +2,28 @@
 
 #include <array>
 #include <cstring>
+#include <new>
+#include <string>
 
 #include "codec/piece_format.h"
 #include "codec/piece_writer.h"
 
 namespace sx::engine {
+
+namespace {
+
+// Sizes a scratch buffer on a worker, where a std::bad_alloc must not escape.
+Status grow(std::vector<std::byte>& buffer, std::size_t bytes) {
+  try {
+    buffer.resize(bytes);
+  } catch (const std::bad_alloc&) {
+    return make_error(Errc::kLimit, "out of memory: cannot allocate " + std::to_string(bytes >> 20) +
+                                        " MiB of scratch for a piece");
+  }
+  return {};
+}
+
+}  // namespace
 
 // Buffers are sized on first use: a pull of an uncompressed file never
 // touches them.
@@ -18,14 +35,14 @@ Result<std::span<const std::byte>> PayloadTransform::seal(codec::PiecePlace plac
                                                           bool try_compress, std::uint8_t& flags) {
   std::span<const std::byte> stage = plain;
   if (try_compress && !plain.empty()) {
-    packed_.resize(codec::Compressor::bound(plain.size()));
+    if (auto sized = grow(packed_, codec::Compressor::bound(plain.size())); !sized) return std::move(sized).error();
     if (const std::size_t n = compressor_.compress(plain, packed_); n > 0) {
       stage = std::span<const std::byte>(packed_).first(n);
       flags |= codec::kFlagCompressed;
     }
   }
   if (!cipher_) return stage;
-  sealed_.resize(stage.size() + codec::kTagBytes);
+  if (auto sized = grow(sealed_, stage.size() + codec::kTagBytes); !sized) return std::move(sized).error();
   auto n = cipher_->seal(place, stage, sealed_);
   if (!n) return std::move(n).error();
   flags |= codec::kFlagEncrypted;
@@ -70,7 +87,7 @@ Result<std::size_t> PayloadTransform::write_piece(codec::PieceHeader& header, co
                                                   const codec::Geometry& geometry, std::span<std::byte> png) {
   std::span<const std::byte> stage = plain;
   if (try_compress && !plain.empty()) {
-    packed_.resize(codec::Compressor::bound(plain.size()));
+    if (auto sized = grow(packed_, codec::Compressor::bound(plain.size())); !sized) return std::move(sized).error();
     if (const std::size_t n = compressor_.compress(plain, packed_); n > 0) {
       stage = std::span<const std::byte>(packed_).first(n);
       header.flags |= codec::kFlagCompressed;
@@ -93,7 +110,12 @@ Result<std::size_t> PayloadTransform::write_deflated_piece(int level, codec::Pie
   if (!stored) return std::move(stored).error();
   if (!deflater_ || deflater_level_ != level || deflater_geometry_.width != geometry.width ||
       deflater_geometry_.height != geometry.height) {
-    deflater_.emplace(level, geometry);
+    try {
+      deflater_.emplace(level, geometry);
+    } catch (const std::bad_alloc&) {
+      deflater_.reset();
+      return make_error(Errc::kLimit, "out of memory: cannot allocate the deflating writer");
+    }
     deflater_level_ = level;
     deflater_geometry_ = geometry;
   }
@@ -112,7 +134,7 @@ Result<std::span<const std::byte>> PayloadTransform::open(codec::PiecePlace plac
     stage = stored.first(*n);
   }
   if (flags & codec::kFlagCompressed) {
-    packed_.resize(expected_plain_bytes);
+    if (auto sized = grow(packed_, expected_plain_bytes); !sized) return std::move(sized).error();
     auto n = compressor_.decompress(stage, packed_, expected_plain_bytes);
     if (!n) return std::move(n).error();
     return std::span<const std::byte>(packed_).first(*n);

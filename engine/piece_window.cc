@@ -1,6 +1,7 @@
 #include "engine/piece_window.h"
 
 #include <algorithm>
+#include <new>
 
 namespace sx::engine {
 
@@ -10,14 +11,24 @@ std::size_t window_slots(int parallel, int workers, bool synchronous_backend) {
   return static_cast<std::size_t>(std::max(1, parallel)) + w;
 }
 
-std::span<std::byte> Slot::png() {
-  if (!png_buffer) png_buffer = std::make_unique_for_overwrite<std::byte[]>(png_bytes);
-  return {png_buffer.get(), png_bytes};
+namespace {
+
+// Uninitialized (untouched pages cost nothing) and without throwing: a
+// failure is the slot's to report, on the thread that took it.
+bool allocate(std::unique_ptr<std::byte[]>& buffer, std::size_t bytes) {
+  if (buffer || bytes == 0) return true;
+  buffer.reset(new (std::nothrow) std::byte[bytes]);
+  return buffer != nullptr;
 }
 
+}  // namespace
+
+bool Slot::allocate_buffers() { return allocate(png_buffer, png_bytes) && allocate(pixel_buffer, pixel_bytes); }
+
+std::span<std::byte> Slot::png() { return png_buffer ? std::span<std::byte>{png_buffer.get(), png_bytes} : std::span<std::byte>{}; }
+
 std::span<std::byte> Slot::pixels() {
-  if (!pixel_buffer) pixel_buffer = std::make_unique_for_overwrite<std::byte[]>(pixel_bytes);
-  return {pixel_buffer.get(), pixel_bytes};
+  return pixel_buffer ? std::span<std::byte>{pixel_buffer.get(), pixel_bytes} : std::span<std::byte>{};
 }
 
 PieceWindow::PieceWindow(std::size_t slots, std::size_t png_bytes, std::size_t pixel_bytes) {
@@ -35,7 +46,9 @@ Slot& PieceWindow::acquire() {
   changed_.wait(lock, [this] { return !free_.empty(); });
   Slot* slot = free_.back();
   free_.pop_back();
+  lock.unlock();
   slot->attempts = 0;
+  slot->ok = slot->allocate_buffers();
   return *slot;
 }
 

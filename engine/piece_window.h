@@ -14,11 +14,13 @@
 namespace sx::engine {
 
 struct Slot {
-  // Allocated on first use and recycled: a small file never pays for the
-  // whole window. Uninitialized (make_unique_for_overwrite): untouched pages
-  // cost no memory.
+  // Allocated when the slot is first taken and recycled: a small file never
+  // pays for the whole window. Uninitialized: untouched pages cost no memory.
+  // Empty when the allocation failed (then `ok` is false).
   std::span<std::byte> png();
   std::span<std::byte> pixels();
+  bool allocate_buffers();  // nothrow
+  bool ok = true;           // acquire() could allocate the buffers
 
   std::size_t png_bytes = 0;
   std::size_t pixel_bytes = 0;
@@ -37,7 +39,9 @@ class PieceWindow {
  public:
   PieceWindow(std::size_t slots, std::size_t png_bytes, std::size_t pixel_bytes);
 
-  Slot& acquire();           // blocks until a slot is free
+  // Blocks until a slot is free; allocates its buffers on first use. Check
+  // `ok`: an allocation failure is reported by the caller, never thrown.
+  Slot& acquire();
   void release(Slot& slot);  // any thread
   void wait_idle();          // until every slot is back
 

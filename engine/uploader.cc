@@ -52,6 +52,11 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
   std::uint64_t offset = 0;
   for (std::uint64_t index = 0; !ctx_.cancelled(); ++index) {
     Slot& slot = window.acquire();
+    if (!slot.ok) {
+      window.release(slot);
+      failure.set(out_of_memory(slot.png_bytes + slot.pixel_bytes));
+      break;
+    }
     auto payload = source.next(source.needs_scratch() ? slot.pixels() : std::span<std::byte>{});
     if (!payload || !*payload) {
       window.release(slot);

@@ -1,20 +1,11 @@
 #include "net/backend_s3.h"
 
-#include <openssl/sha.h>
-
-#include "base/text.h"
 #include "net/event_loop.h"
 #include "net/http_error.h"
+#include "net/s3_request.h"
 
 namespace sx::net {
 namespace {
-
-// Hex SHA-256 of a body (net/ does not use codec/: OpenSSL directly).
-std::string sha256_hex(std::span<const std::byte> bytes) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  return text::to_hex(std::span<const std::uint8_t>(digest, sizeof digest));
-}
 
 // "S3 AccessDenied (HTTP 403) for bucket B, key K: message" from an error body.
 Error s3_error(const Response& response, const std::string& bucket, const std::string& key) {
@@ -31,16 +22,6 @@ class S3Client {
  public:
   S3Client(EventLoop& loop, S3Config config, const BackendOptions& options)
       : loop_(loop), config_(std::move(config)), operation_(options.operation), check_body_(options.check_body) {}
-
-  // Adds SigV4 signing (and the payload hash header RGW and AWS require).
-  void sign(Request& request, const std::string& payload_hash) const {
-    if (!config_.credentials) return;
-    request.aws_sigv4 = config_.sigv4_provider();
-    request.userpwd = config_.credentials->access_key + ":" + config_.credentials->secret_key;
-    request.headers.push_back("x-amz-content-sha256: " + payload_hash);
-    if (!config_.credentials->session_token.empty())
-      request.headers.push_back("x-amz-security-token: " + config_.credentials->session_token);
-  }
 
   // Bucket and key of an object URL, for messages.
   std::pair<std::string, std::string> locate(const std::string& url) const {
@@ -59,14 +40,11 @@ class S3Client {
 
   void get(const std::string& url, std::span<std::byte> into, std::size_t max_text, GetDone done_span,
            WholeDone done_whole) {
-    Request request;
-    request.url = url;
+    Request request = s3_object_request(config_, Method::kGet, url);
     request.response_buffer = into;
     request.max_text_bytes = max_text;
-    request.return_http_errors = true;
     request.operation = operation_;
     request.check_body = check_body_;
-    if (config_.serves(url)) sign(request, "UNSIGNED-PAYLOAD");
     loop_.submit(std::move(request), [this, url, done_span = std::move(done_span),
                                       done_whole = std::move(done_whole)](Result<Response> r) {
       Result<Response> result = std::move(r);
@@ -87,12 +65,8 @@ class S3Client {
   // DELETE, signed when the object is on the configured endpoint. S3 answers
   // 204 for a key that does not exist: nothing tells "gone" from "deleted".
   void remove(const std::string& url, RemoveDone done) {
-    Request request;
-    request.method = Method::kDelete;
-    request.url = url;
-    request.return_http_errors = true;
+    Request request = s3_object_request(config_, Method::kDelete, url);
     request.operation = operation_;
-    if (config_.serves(url)) sign(request, "UNSIGNED-PAYLOAD");
     loop_.submit(std::move(request), [this, url, done = std::move(done)](Result<Response> r) {
       if (!r) return done(std::move(r).error());
       if (r->status >= 300) {
@@ -118,17 +92,8 @@ class S3Backend final : public Backend {
 
   void put(const std::string& name, std::span<const std::byte> bytes, PutDone done) override {
     const std::string key = prefix_ + name;
-    Request request;
-    request.method = Method::kPut;
-    request.url = client_.config_.object_url(bucket_, key);
-    request.body = bytes;
-    request.return_http_errors = true;
+    Request request = s3_put_request(client_.config_, bucket_, key, bytes, options_.acl, options_.sign_payload);
     request.operation = client_.operation_;
-    request.headers.push_back("Content-Type: image/png");
-    if (!options_.acl.empty()) request.headers.push_back("x-amz-acl: " + options_.acl);
-    // UNSIGNED-PAYLOAD by default: the piece CRC and the file SHA-256 already
-    // verify the bytes end to end, and hashing each body costs a core at ~1.5 GB/s.
-    client_.sign(request, options_.sign_payload ? sha256_hex(bytes) : "UNSIGNED-PAYLOAD");
     std::string url = request.url;  // copied before `request` is moved from
     client_.loop_.submit(std::move(request), [this, url = std::move(url), key, done = std::move(done)](Result<Response> r) {
       if (!r) return done(std::move(r).error());

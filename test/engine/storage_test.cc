@@ -70,3 +70,38 @@ TEST_CASE("a dir: backend relative to a deleted working directory is an error, n
   REQUIRE_FALSE(backend);
   CHECK(backend.error().code == Errc::kIo);
 }
+
+// Out of memory inside an operation is an error, not an abort: a child
+// process with a small address space pushes with pieces that cannot fit.
+#if !defined(__SANITIZE_ADDRESS__)
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+TEST_CASE("an allocation failure inside a push is an error, not a crash") {
+  TempDir dir;
+  {
+    std::ofstream out(dir.path / "big.bin", std::ios::binary);
+    std::string chunk(1 << 20, 'x');
+    for (int i = 0; i < 300; ++i) out << chunk;
+  }
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const rlimit limit{std::size_t{900} << 20, std::size_t{900} << 20};
+    ::setrlimit(RLIMIT_AS, &limit);
+    Options options;
+    options.backend = "dir:" + (dir.path / "store").string();
+    options.piece_bytes = std::size_t{200} << 20;  // window slots of 2 × 200 MiB: the third cannot be had
+    options.workers = 2;
+    options.compress = Options::Compress::kNone;
+    Storage storage(options);
+    auto key = storage.upload((dir.path / "big.bin").string());
+    ::_exit(!key && key.error().code == Errc::kLimit && key.error().message.find("out of memory") != std::string::npos
+                ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));  // not killed by an uncaught std::bad_alloc
+  CHECK(WEXITSTATUS(status) == 0);
+}
+#endif

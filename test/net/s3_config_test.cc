@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "net/s3_config.h"
+#include "net/s3_request.h"
 
 using namespace sx;
 using namespace sx::net;
@@ -246,4 +247,49 @@ TEST_CASE("load_s3_config reads the shared credentials file and its profiles") {
   S3Config from_home = load_s3_config("");
   REQUIRE(from_home.credentials.has_value());
   CHECK(from_home.credentials->access_key == "AKIDWORK");
+}
+
+TEST_CASE("s3 requests: what is signed and which headers go out") {
+  S3Config config;
+  config.endpoint = "http://127.0.0.1:7480";
+  config.region = "eu-test-1";
+  config.credentials = S3Credentials{"AKID", "SECRET", "TOKEN"};
+  const std::string body = "png bytes";
+  const auto bytes = std::as_bytes(std::span<const char>(body.data(), body.size()));
+  const auto has = [](const Request& r, std::string_view header) {
+    for (const std::string& h : r.headers)
+      if (h == header) return true;
+    return false;
+  };
+
+  Request put = s3_put_request(config, "bucket", "pre/a b.png", bytes, "public-read", false);
+  CHECK(put.method == Method::kPut);
+  CHECK(put.url == "http://127.0.0.1:7480/bucket/pre/a%20b.png");
+  CHECK(put.aws_sigv4 == "aws:amz:eu-test-1:s3");
+  CHECK(put.userpwd == "AKID:SECRET");
+  CHECK(has(put, "x-amz-content-sha256: UNSIGNED-PAYLOAD"));
+  CHECK(has(put, "x-amz-acl: public-read"));
+  CHECK(has(put, "x-amz-security-token: TOKEN"));
+  CHECK(has(put, "Content-Type: image/png"));
+  CHECK(put.body.size() == body.size());
+
+  Request signed_body = s3_put_request(config, "bucket", "k", bytes, "", true);
+  // sha256("png bytes"), as `printf 'png bytes' | sha256sum` prints it
+  CHECK(has(signed_body, "x-amz-content-sha256: d013614dc14a37ee20fe92005737ab7d3427e7e93580ad56ef8a42205e7f7a4e"));
+  CHECK_FALSE(has(signed_body, "x-amz-acl: public-read"));
+
+  Request get = s3_object_request(config, Method::kGet, "http://127.0.0.1:7480/bucket/k");
+  CHECK(get.aws_sigv4 == "aws:amz:eu-test-1:s3");
+  Request elsewhere = s3_object_request(config, Method::kGet, "http://example.com/bucket/k");
+  CHECK(elsewhere.aws_sigv4.empty());  // never signed for a host the user did not name
+  CHECK(elsewhere.userpwd.empty());
+  Request del = s3_object_request(config, Method::kDelete, "http://127.0.0.1:7480/bucket/k");
+  CHECK(del.method == Method::kDelete);
+  CHECK(del.aws_sigv4 == "aws:amz:eu-test-1:s3");
+
+  S3Config anonymous;
+  anonymous.endpoint = config.endpoint;
+  Request plain = s3_put_request(anonymous, "bucket", "k", bytes, "", false);
+  CHECK(plain.aws_sigv4.empty());
+  CHECK(plain.headers.size() == 1);  // Content-Type only
 }
