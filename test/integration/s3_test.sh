@@ -130,6 +130,11 @@ mkdir -p "$WORK/o-anon"
 fast_fail "private key pulled without credentials" AccessDenied 10000 \
   "${NOCREDS[@]}" "$SX" pull -q "$PRIV" "$WORK/o-anon/out"
 [ -z "$(ls -A "$WORK/o-anon")" ] && pass "AccessDenied pull leaves no file" || fail "AccessDenied pull left: $(ls -A "$WORK/o-anon")"
+# Credentials but no endpoint named: nothing is signed for a host the user did
+# not name, and the refusal says what to do.
+expect_exit 5 "private key, credentials but no endpoint: says --endpoint and --acl public-read" \
+  "--endpoint or AWS_ENDPOINT_URL.*--acl public-read" \
+  env -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_S3 "$SX" pull -q "$PRIV" "$WORK/o-anon/out2"
 random_file "$WORK/pub.bin" 3000000
 if PUB=$("$SX" push -q --acl public-read --piece-size 1M --backend "s3://$B/pub" "$WORK/pub.bin"); then
   if "${NOCREDS[@]}" timeout 60 "$SX" pull -q "$PUB" "$WORK/pub.out"; then

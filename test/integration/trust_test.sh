@@ -176,6 +176,15 @@ elif [ -e "$WORK/cpuinfo.out" ]; then  # (a failed push or pull is reported abov
   fail "push /proc/cpuinfo: pulled $(stat -c %s "$WORK/cpuinfo.out") bytes, the copy has $(stat -c %s "$WORK/cpuinfo.copy")"
 fi
 
+# Progress of an input of unknown size counts pieces without a total ("pieces 2", never "pieces 2/0").
+head -c 300000 /dev/urandom > "$WORK/stdin.bin"
+KEY=$(sx push --piece-size 128K - < "$WORK/stdin.bin" 2>"$WORK/stdin.err") || fail "push -: $(shown "$WORK/stdin.err")"
+if grep -q 'pieces [0-9]*/0' "$WORK/stdin.err"; then fail "stdin progress shows a total of 0: $(shown "$WORK/stdin.err")"
+elif grep -q 'pieces 3 ' "$WORK/stdin.err"; then pass "stdin progress: pieces 3, no /0"
+else fail "stdin progress: no piece count: $(shown "$WORK/stdin.err")"; fi
+sx pull -q "$KEY" "$WORK/stdin.out" && cmp -s "$WORK/stdin.bin" "$WORK/stdin.out" && pass "push - (unknown size) pulls back identical" ||
+  fail "push - did not pull back identical"
+
 # ---- 4. A file truncated while it is pushed ---------------------------------------
 
 rc=0
