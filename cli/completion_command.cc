@@ -30,7 +30,7 @@ std::vector<Spec> specs(CLI::App& app) {
       }
       for (const std::string& l : opt->get_lnames()) {
         spec.options.push_back("--" + l);
-        if (opt->get_type_size() != 0) spec.value_options.push_back("--" + l);
+        if (opt->get_expected_max() != 0) spec.value_options.push_back("--" + l);
       }
       for (const std::string& s : opt->get_snames()) spec.options.push_back("-" + s);
     }

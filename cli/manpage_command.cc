@@ -55,7 +55,9 @@ an image host), and uploads a manifest image whose URL is the download key.
 rebuilds the file from the key alone, verified piece by piece and by the
 whole file's SHA\-256; nothing appears under the output name until then.
 .PP
-Sizes accept binary suffixes (512K, 8M, 1G).
+Sizes accept binary suffixes (512K, 8M, 1G). Every command takes
+\fB\-h\fR, \fB\-\-help\fR; \fBsxengine \-\-version\fR prints the version and
+the libraries it runs with.
 .B upload
 and
 .B download
@@ -146,7 +148,7 @@ std::string page(CLI::App& app) {
       } else {
         for (const std::string& s : opt->get_snames()) names += (names.empty() ? "" : ", ") + ("\\fB\\-" + s + "\\fR");
         for (const std::string& l : opt->get_lnames()) names += (names.empty() ? "" : ", ") + ("\\fB\\-\\-" + roff(l) + "\\fR");
-        if (opt->get_type_size() != 0) names += " \\fI" + roff(opt->get_type_name().empty() ? "VALUE" : opt->get_type_name()) + "\\fR";
+        if (opt->get_expected_max() != 0) names += " \\fI" + roff(opt->get_type_name().empty() ? "VALUE" : opt->get_type_name()) + "\\fR";
       }
       std::string text = roff(opt->get_description());
       if (!opt->get_default_str().empty()) text += " (default: " + roff(opt->get_default_str()) + ")";

@@ -149,19 +149,29 @@ class Fetch {
     }
     failure_.set(std::move(error));
     if (!options_.in_order) return window_.release(slot);
-    // Pieces waiting for their turn will never get it: give their slots back.
-    std::lock_guard lock(order_mutex_);
-    abandoned_ = true;
-    for (auto& [position, ready] : ready_) window_.release(*ready.slot);
-    ready_.clear();
-    window_.release(slot);
+    // Pieces waiting for their turn will never get it: give their slots back,
+    // after the lock is let go (the last release may end the fetch).
+    std::vector<Slot*> slots{&slot};
+    {
+      std::lock_guard lock(order_mutex_);
+      abandoned_ = true;
+      for (auto& [position, ready] : ready_) slots.push_back(ready.slot);
+      ready_.clear();
+    }
+    for (Slot* s : slots) window_.release(*s);
   }
 
   // Hands out the pieces that are next in order; whoever lands the next one
   // delivers it and those that waited behind it (one deliverer at a time).
+  // Slots are given back only once order_mutex_ is let go: the last release
+  // may end the fetch and destroy this object.
   void deliver_in_order(const codec::PieceEntry& piece, Slot& slot, std::size_t bytes, bool skipped) {
+    std::vector<Slot*> done;
     std::unique_lock lock(order_mutex_);
-    if (abandoned_) return window_.release(slot);
+    if (abandoned_) {
+      lock.unlock();
+      return window_.release(slot);
+    }
     ready_.emplace(slot.position, Ready{&piece, &slot, bytes, skipped});
     if (delivering_) return;
     delivering_ = true;
@@ -175,16 +185,18 @@ class Fetch {
         report(ctx_.options.progress, [&](ProgressSink& p) { p.on_piece(ready.piece->index, ready.piece->size); });
       lock.lock();
       ++next_position_;
+      done.push_back(ready.slot);
       if (!sunk) {
         failure_.set(std::move(sunk).error());
         abandoned_ = true;
-        for (auto& [position, waiting] : ready_) window_.release(*waiting.slot);
+        for (auto& [position, waiting] : ready_) done.push_back(waiting.slot);
         ready_.clear();
+        break;
       }
-      window_.release(*ready.slot);
-      if (abandoned_) break;
     }
     delivering_ = false;
+    lock.unlock();
+    for (Slot* s : done) window_.release(*s);
   }
 
   Context& ctx_;

@@ -53,10 +53,10 @@ Slot& PieceWindow::acquire() {
 }
 
 void PieceWindow::release(Slot& slot) {
-  {
-    std::lock_guard lock(mutex_);
-    free_.push_back(&slot);
-  }
+  // Notified under the lock: the last release may let wait_idle() return and
+  // the window be destroyed, so nothing may touch it after the unlock.
+  std::lock_guard lock(mutex_);
+  free_.push_back(&slot);
   changed_.notify_all();
 }
 

@@ -42,7 +42,9 @@ class PieceWindow {
   // Blocks until a slot is free; allocates its buffers on first use. Check
   // `ok`: an allocation failure is reported by the caller, never thrown.
   Slot& acquire();
-  void release(Slot& slot);  // any thread
+  // Any thread. The last touch of the window: a caller must not use anything
+  // that wait_idle() guards after its last release.
+  void release(Slot& slot);
   void wait_idle();          // until every slot is back
 
  private:

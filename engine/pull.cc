@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <optional>
@@ -124,8 +125,9 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
   auto journal = open_pull_journal(*file, identity, manifest);
   if (!journal) return std::move(journal).error();
   std::vector<IndexRange> missing = pieces_to_fetch(journal->done, manifest.pieces.size());
-  if (!journal->done.empty()) {
-    report(ctx.options.progress, [&](ProgressSink& p) { p.on_resume("pull", journal->done.size(), manifest.pieces.size()); });
+  const auto already = static_cast<std::uint64_t>(std::count(journal->done.begin(), journal->done.end(), 1));
+  if (already > 0) {
+    report(ctx.options.progress, [&](ProgressSink& p) { p.on_resume("pull", already, manifest.pieces.size()); });
     for (std::uint64_t i = 0; i < manifest.pieces.size(); ++i)
       if (journal->done[i] && !v1)
         if (auto hashed = hasher.written(i); !hashed) return std::move(hashed).error();

@@ -52,7 +52,7 @@ Result<std::string> push(Context& ctx, net::Backend& backend, const std::string&
     else download.salt = codec::random_salt();
   }
   std::optional<PushJournal> journal;
-  if (o.resume) {
+  {
     auto opened = PushJournal::open(o, backend.describe(), name.empty() ? default_name(path) : name, *input, *plan,
                                     download);  // a resumed journal supplies its key
     if (!opened) return std::move(opened).error();

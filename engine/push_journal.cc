@@ -1,11 +1,17 @@
 #include "engine/push_journal.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <charconv>
+#include <filesystem>
 #include <sstream>
 
 #include "base/text.h"
 #include "codec/checksum.h"
 #include "engine/orphans.h"
+#include "engine/unique_fd.h"
 
 namespace sx::engine {
 namespace {
@@ -23,6 +29,17 @@ bool parse_record(const std::string& line, codec::PieceEntry& piece) {
   return ec == std::errc() && end == crc.data() + 8 && piece.key.find_first_of(" \n") == std::string::npos;
 }
 
+// Removes the journals of PLACE but `keep`; one another run holds is left alone.
+void remove_superseded(const std::string& dir, const std::string& place, const std::string& keep) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string file = entry.path().string();
+    if (entry.path().filename().string().rfind(place + "-", 0) != 0 || file == keep) continue;
+    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd && ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) ::unlink(file.c_str());
+  }
+}
+
 }  // namespace
 
 std::string PushJournal::format(const codec::PieceEntry& piece) {
@@ -35,13 +52,22 @@ Result<std::optional<PushJournal>> PushJournal::open(const Options& o, const std
                                                      const PiecePlan& plan, DownloadKey& fresh) {
   const std::optional<std::string> source = input.identity();
   if (!source) return std::optional<PushJournal>{};
+  // Journals are named PLACE-ID: PLACE (the file's path, the backend, the
+  // name) finds the journals of earlier pushes of this file to this place,
+  // which this push supersedes (the file or the options changed, or
+  // --no-resume): they go, so no stale content key is left behind.
+  const std::string place =
+      sha256_hex(source->substr(0, source->find('\n')) + "\n" + backend + "\n" + name).substr(0, 32);
   // Everything that changes what is stored: same identity, same pieces.
   const std::string identity = sha256_hex(
       "sxengine push journal 1\n" + *source + "\n" + backend + "\n" + name + "\n" + std::to_string(plan.piece_bytes) +
       " " + std::to_string(plan.geometry.width) + "x" + std::to_string(plan.geometry.height) + "\n" +
       (o.encrypt ? "encrypt" : "plain") + " " + sha256_hex(o.passphrase) + " " +
       std::to_string(static_cast<int>(o.compress)) + " " + std::to_string(o.deflate_level));
-  const std::string path = state_dir() + "/push/" + identity + ".journal";
+  const std::string dir = state_dir() + "/push";
+  const std::string path = dir + "/" + place + "-" + identity.substr(0, 32) + ".journal";
+  remove_superseded(dir, place, o.resume ? path : std::string());
+  if (!o.resume) return std::optional<PushJournal>{};
   std::string secret = format_download_key(fresh);  // "#k=…", "#s=…", or "" (no fragment)
   secret = "x" + secret;  // a URL stand-in, so the fragment parses as a key does
   std::vector<std::string> records;

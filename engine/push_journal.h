@@ -24,7 +24,8 @@ namespace sx::engine {
 class PushJournal {
  public:
   // `fresh` is the key a new push would use; when a journal is resumed it is
-  // replaced by the journal's. nullopt: this input cannot be resumed.
+  // replaced by the journal's. nullopt: this input cannot be resumed, or
+  // options.resume is off (then earlier journals of this file are removed).
   static Result<std::optional<PushJournal>> open(const Options& options, const std::string& backend,
                                                  const std::string& name, const InputFile& input,
                                                  const PiecePlan& plan, DownloadKey& fresh);
