@@ -32,12 +32,7 @@ class DenialHint final : public Backend {
       done(std::move(r));
     });
   }
-  void remove(const std::string& key, RemoveDone done) override {
-    inner_->remove(key, [done = std::move(done)](Status s) {
-      if (!s) return done(hint(std::move(s).error()));
-      done(std::move(s));
-    });
-  }
+  void remove(const std::string& key, RemoveDone done) override { inner_->remove(key, std::move(done)); }
   bool synchronous() const override { return inner_->synchronous(); }
   std::string describe() const override { return inner_->describe(); }
 

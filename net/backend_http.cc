@@ -57,9 +57,21 @@ class HttpBackend final : public Backend {
     request.method = Method::kDelete;
     request.url = key;
     request.operation = operation_;
-    loop_.submit(std::move(request), [done = std::move(done)](Result<Response> r) {
+    request.return_http_errors = true;
+    loop_.submit(std::move(request), [key, done = std::move(done)](Result<Response> r) {
       if (!r) return done(std::move(r).error());
-      done({});
+      const long status = r->status;
+      if (status < 300) return done({});
+      const std::string code = " (HTTP " + std::to_string(status) + ")";
+      if (status == 404 || status == 410) return done(make_error(Errc::kNotFound, key + ": not there" + code));
+      // Image hosts and read-only servers: the object stays where it is.
+      if (status == 405 || status == 501)
+        return done(make_error(Errc::kInvalidArgument, "the server does not delete objects" + code + ": " + key +
+                                                           " stays (an image host deletes only through its own site or API)"));
+      if (status == 401 || status == 403)
+        return done(make_error(Errc::kDenied, "the server refused to delete" + code + ": " + key +
+                                                  " stays (an image host deletes only through its own site or API)"));
+      done(make_error(r->error_class, "DELETE " + key + code));
     });
   }
 

@@ -160,6 +160,14 @@ for k in $key $jkey $ckey; do
 done
 grep -q keyed-probe.bin "$WORK/keyed.info" || fail "API key: info shows no file name: $(head -3 "$WORK/keyed.info")"
 
+# rm of an image-host key: a host that refuses DELETE says so, and the images stay.
+if [ -n "$key" ]; then
+  expect_exit 5 "rm on an image host that refuses DELETE: says it, exit 5" "refused to delete.*own site or API" \
+    "$SX" rm -q "$key"
+  "$SX" pull -q "$key" "$WORK/keyed.after-rm" && same_file "$WORK/keyed-probe.bin" "$WORK/keyed.after-rm" \
+    "a refused rm leaves the key pullable" || fail "a refused rm broke the key"
+fi
+
 # Wrong value: 401, and that value is not echoed either; unset: names the variable.
 wrong="wrong-$SECRET-x"
 expect_fail "wrong API key: HTTP 401" "HTTP 401" env SX_IMGHOST_KEY="$wrong" timeout 60 "$SX" push -q --backend host:keyed "$WORK/keyed-probe.bin"

@@ -213,4 +213,14 @@ else
   pass "the secret appears in no output, error or manifest object"
 fi
 
+
+# rm deletes every object of the key (signed DELETEs); the key then does not pull.
+if "$SX" rm -q "$PRIV" 2>"$WORK/rm.err"; then
+  s3check list "$B" "priv/" > "$WORK/rm.list" || fail "rm: s3_check.py list"
+  [ ! -s "$WORK/rm.list" ] && pass "rm: no object left under priv/" || fail "rm: left $(head -3 "$WORK/rm.list")"
+  expect_exit 3 "pull after rm: not found" "NoSuchKey\|not found\|404" "$SX" pull -q "$PRIV" "$WORK/after-rm"
+else
+  fail "rm of an S3 key: $(tail -1 "$WORK/rm.err")"
+fi
+
 finish
