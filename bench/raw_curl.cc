@@ -112,7 +112,7 @@ double raw_put(const RawTarget& target, std::span<const std::byte> data, std::si
 }
 
 double raw_get(const RawTarget& target, std::size_t total_bytes, std::size_t piece_bytes, int parallel,
-               const std::string& out_path) {
+               const std::string& out_path, bool fsync) {
   curl_slist* headers = target_headers(target);
   const std::size_t pieces = (total_bytes + piece_bytes - 1) / piece_bytes;
   std::vector<std::string> urls(pieces);
@@ -132,7 +132,7 @@ double raw_get(const RawTarget& target, std::size_t total_bytes, std::size_t pie
   });
   if (fd >= 0) {
     const auto t0 = std::chrono::steady_clock::now();
-    if (::fsync(fd) != 0) seconds = -1;
+    if (fsync && ::fsync(fd) != 0) seconds = -1;
     ::close(fd);
     if (seconds >= 0) seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ::unlink(out_path.c_str());

@@ -20,9 +20,9 @@ struct RawTarget {
 // seconds, or a negative number on failure.
 double raw_put(const RawTarget& target, std::span<const std::byte> data, std::size_t piece_bytes, int parallel);
 // GETs them back; seconds or negative. With `out_path` each body is written
-// at its offset into that file, fsynced at the end (what pull does with the
-// bytes); without, bodies are discarded (the network alone).
+// at its offset into that file (fsynced at the end with `fsync`, as pull
+// --fsync does); without, bodies are discarded (the network alone).
 double raw_get(const RawTarget& target, std::size_t total_bytes, std::size_t piece_bytes, int parallel,
-               const std::string& out_path = {});
+               const std::string& out_path = {}, bool fsync = false);
 
 }  // namespace sx::bench

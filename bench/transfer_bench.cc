@@ -2,9 +2,11 @@
 // next to plain libcurl PUT/GET of the same bytes at the same parallelism,
 // interleaved round by round so both see the same machine.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -33,6 +35,32 @@ bool same_bytes(const std::string& path, const std::vector<std::byte>& data) {
     at += n;
   }
   return at == data.size();
+}
+
+// Wall and CPU (user + system of this process: raw curl runs in it too,
+// nginx does not) of one call.
+struct Timed {
+  double seconds = 0;
+  double cpu = 0;
+};
+
+double cpu_seconds() {
+  rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return tv(usage.ru_utime) + tv(usage.ru_stime);
+}
+
+Timed timed(auto&& body) {
+  const double cpu0 = cpu_seconds();
+  const double seconds = seconds_of(body);
+  return Timed{seconds, cpu_seconds() - cpu0};
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n == 0 ? 0 : n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
 }  // namespace
@@ -98,35 +126,37 @@ int run_transfer_bench(const BenchOptions& options) {
   o.encrypt = false;
   Storage plain_storage(o);
 
-  struct Best {
-    double push = 1e9, pull = 1e9;
-  } encrypted, plain;
-  double best_put = 1e9, best_get = 1e9, best_get_file = 1e9;
+  // Each round measures the baseline and sxengine back to back; the figures
+  // are medians over rounds of each ratio (wall and CPU), so both sides of a
+  // ratio saw the same moment of this shared machine.
+  struct Round {
+    Timed put, get, get_file, push, pull, plain_push, plain_pull;
+  };
+  std::vector<Round> rounds;
   bool ok = true;
   std::string failure;
-  auto measure = [&](Storage& s, Best& best, bool verify) {
+  auto measure = [&](Storage& s, Timed& push_time, Timed& pull_time, bool verify) {
     Result<std::string> key = make_error(Errc::kIo, "");
-    const double push = seconds_of([&] { key = s.upload((dir / "input.bin").string()); });
+    push_time = timed([&] { key = s.upload((dir / "input.bin").string()); });
     if (!key) return ok = false, failure = key.error().message, void();
     Result<std::string> pulled = make_error(Errc::kIo, "");
-    const double pull = seconds_of([&] { pulled = s.download(*key, (dir / "output.bin").string()); });
+    pull_time = timed([&] { pulled = s.download(*key, (dir / "output.bin").string()); });
     if (!pulled) ok = false, failure = pulled.error().message;
     else if (verify && !same_bytes((dir / "output.bin").string(), data)) ok = false, failure = "pulled bytes differ";
-    best.push = std::min(best.push, push);
-    best.pull = std::min(best.pull, pull);
     std::filesystem::remove(dir / "output.bin");
   };
   for (int round = 0; round < options.rounds && ok; ++round) {
-    const double put = raw_put(raw, data, options.piece_bytes, options.parallel);
-    const double get = raw_get(raw, data.size(), options.piece_bytes, options.parallel);
-    const double get_file =
-        raw_get(raw, data.size(), options.piece_bytes, options.parallel, (dir / "raw.bin").string());
+    Round r;
+    double put = 0, get = 0, get_file = 0;
+    r.put = timed([&] { put = raw_put(raw, data, options.piece_bytes, options.parallel); });
+    r.get = timed([&] { get = raw_get(raw, data.size(), options.piece_bytes, options.parallel); });
+    r.get_file = timed([&] {
+      get_file = raw_get(raw, data.size(), options.piece_bytes, options.parallel, (dir / "raw.bin").string());
+    });
     if (put < 0 || get < 0 || get_file < 0) ok = false, failure = "raw curl transfer failed";
-    best_put = std::min(best_put, put);
-    best_get = std::min(best_get, get);
-    best_get_file = std::min(best_get_file, get_file);
-    measure(storage, encrypted, round == 0);
-    if (ok) measure(plain_storage, plain, round == 0);
+    measure(storage, r.push, r.pull, round == 0);
+    if (ok) measure(plain_storage, r.plain_push, r.plain_pull, round == 0);
+    rounds.push_back(r);
   }
   std::filesystem::remove_all(dir);
   if (!ok) {
@@ -134,33 +164,46 @@ int run_transfer_bench(const BenchOptions& options) {
     return 1;
   }
   const double mb = static_cast<double>(data.size()) / 1e6;
-  const double push_mbps = mb / encrypted.push, pull_mbps = mb / encrypted.pull;
-  const double plain_push_mbps = mb / plain.push, plain_pull_mbps = mb / plain.pull;
-  const double put_mbps = mb / best_put, get_mbps = mb / best_get, get_file_mbps = mb / best_get_file;
+  const auto med = [&](auto&& of) {
+    std::vector<double> v;
+    for (const Round& r : rounds) v.push_back(of(r));
+    return median(v);
+  };
+  const double push_mbps = med([&](const Round& r) { return mb / r.push.seconds; });
+  const double pull_mbps = med([&](const Round& r) { return mb / r.pull.seconds; });
+  const double plain_push_mbps = med([&](const Round& r) { return mb / r.plain_push.seconds; });
+  const double plain_pull_mbps = med([&](const Round& r) { return mb / r.plain_pull.seconds; });
+  const double put_mbps = med([&](const Round& r) { return mb / r.put.seconds; });
+  const double get_mbps = med([&](const Round& r) { return mb / r.get.seconds; });
+  const double get_file_mbps = med([&](const Round& r) { return mb / r.get_file.seconds; });
+  const double push_ratio = med([](const Round& r) { return r.put.seconds / r.push.seconds; });
+  const double pull_ratio = med([](const Round& r) { return r.get_file.seconds / r.pull.seconds; });
+  const double push_cpu = med([](const Round& r) { return r.push.cpu / r.put.cpu; });
+  const double pull_cpu = med([](const Round& r) { return r.pull.cpu / r.get_file.cpu; });
+  const double push_plain_ratio = med([](const Round& r) { return r.plain_push.seconds / r.push.seconds; });
+  const double pull_plain_ratio = med([](const Round& r) { return r.plain_pull.seconds / r.pull.seconds; });
   if (options.json) {
     fmt::print("{{\"server\":\"{}\",\"bytes\":{},\"piece_bytes\":{},\"parallel\":{},\"rounds\":{},"
                "\"push_mbps\":{:.1f},\"pull_mbps\":{:.1f},\"push_plain_mbps\":{:.1f},\"pull_plain_mbps\":{:.1f},"
                "\"raw_put_mbps\":{:.1f},\"raw_get_mbps\":{:.1f},\"raw_get_to_file_mbps\":{:.1f},"
-               "\"push_ratio\":{:.3f},\"pull_ratio\":{:.3f},\"pull_ratio_to_file\":{:.3f},"
+               "\"push_ratio\":{:.3f},\"pull_ratio_to_file\":{:.3f},\"push_cpu_ratio\":{:.3f},\"pull_cpu_ratio\":{:.3f},"
                "\"push_encrypted_vs_plain\":{:.3f},\"pull_encrypted_vs_plain\":{:.3f}}}\n",
                nginx ? "private nginx" : options.server, data.size(), options.piece_bytes, options.parallel,
                options.rounds, push_mbps, pull_mbps, plain_push_mbps, plain_pull_mbps, put_mbps, get_mbps,
-               get_file_mbps, push_mbps / put_mbps, pull_mbps / get_mbps, pull_mbps / get_file_mbps,
-               push_mbps / plain_push_mbps, pull_mbps / plain_pull_mbps);
+               get_file_mbps, push_ratio, pull_ratio, push_cpu, pull_cpu, push_plain_ratio, pull_plain_ratio);
   } else {
-    fmt::print("transfer bench: {} MB in {} KiB pieces, --parallel {}, best of {}, server {}\n", mb,
+    fmt::print("transfer bench: {} MB in {} KiB pieces, --parallel {}, median of {} alternating rounds, server {}\n", mb,
                options.piece_bytes >> 10, options.parallel, options.rounds,
                nginx ? "private nginx on 127.0.0.1" : options.server);
-    fmt::print("push (encrypted)     {:8.1f} MB/s = {:.2f} x raw curl PUT ({:.1f} MB/s, this run)\n", push_mbps,
-               push_mbps / put_mbps, put_mbps);
-    fmt::print("pull (encrypted)     {:8.1f} MB/s = {:.2f} x raw curl GET to memory ({:.1f} MB/s, this run)\n",
-               pull_mbps, pull_mbps / get_mbps, get_mbps);
-    fmt::print("                                   = {:.2f} x raw curl GET written to a file and fsynced ({:.1f} MB/s)\n",
-               pull_mbps / get_file_mbps, get_file_mbps);
-    fmt::print("push (--no-encrypt)  {:8.1f} MB/s = {:.2f} x raw PUT; encrypted keeps {:.0f}%\n", plain_push_mbps,
-               plain_push_mbps / put_mbps, 100 * push_mbps / plain_push_mbps);
-    fmt::print("pull (--no-encrypt)  {:8.1f} MB/s = {:.2f} x raw GET to file; encrypted keeps {:.0f}%\n",
-               plain_pull_mbps, plain_pull_mbps / get_file_mbps, 100 * pull_mbps / plain_pull_mbps);
+    fmt::print("push (encrypted)     {:8.1f} MB/s = {:.2f} x raw curl PUT's speed ({:.1f} MB/s), {:.2f} x its CPU\n",
+               push_mbps, push_ratio, put_mbps, push_cpu);
+    fmt::print("pull (encrypted)     {:8.1f} MB/s = {:.2f} x raw curl GET to a file's speed ({:.1f} MB/s), {:.2f} x its CPU\n",
+               pull_mbps, pull_ratio, get_file_mbps, pull_cpu);
+    fmt::print("                     (raw curl GET to memory: {:.1f} MB/s)\n", get_mbps);
+    fmt::print("push (--no-encrypt)  {:8.1f} MB/s; encrypted runs at {:.2f} x its speed\n", plain_push_mbps,
+               push_plain_ratio);
+    fmt::print("pull (--no-encrypt)  {:8.1f} MB/s; encrypted runs at {:.2f} x its speed\n", plain_pull_mbps,
+               pull_plain_ratio);
   }
   return 0;
 }

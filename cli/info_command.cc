@@ -29,14 +29,20 @@ CommandRunner add_info_command(CLI::App& app, CommandLine& line) {
       const FileInfo& i = *result;
       std::string text;
       if (line.json) {
-        text = fmt::format("{{\"name\":{},\"size\":{},\"sha256\":\"{}\",\"pieces\":{},\"piece_size\":{},"
+        text = fmt::format("{{\"name\":{},\"size\":{},\"sha256\":\"{}\",\"digest\":\"{}\",\"pieces\":{},\"piece_size\":{},"
                            "\"width\":{},\"height\":{},\"format\":\"{}\",\"manifest_levels\":{},\"encryption\":\"{}\"}}\n",
-                           text::json_string(i.name), i.size, i.sha256, i.pieces, i.piece_bytes, i.width, i.height,
-                           i.format, i.manifest_levels, i.encryption);
+                           text::json_string(i.name), i.size, i.sha256, i.digest, i.pieces, i.piece_bytes, i.width,
+                           i.height, i.format, i.manifest_levels, i.encryption);
       } else {
         text = fmt::format("name:       {}\nsize:       {} bytes\nsha256:     {}\npieces:     {} of up to {} bytes ({}x{} px)\n"
                            "format:     {}\nmanifest:   {} level{}\nencryption: {}\n",
-                           printable(i.name), i.size, i.sha256.empty() ? "(none: storagex v1)" : i.sha256, i.pieces,
+                           printable(i.name), i.size,
+                           !i.sha256.empty() ? i.sha256
+                           : i.digest == "none" ? std::string("(none: storagex v1)")
+                                                : "(not recorded: pieces vouched for by " +
+                                                      std::string(i.digest == "aead" ? "their AES-GCM tags" : "a SHA-256 tree") +
+                                                      "; verify --sha256 computes it, push --sha256 records it)",
+                           i.pieces,
                            i.piece_bytes, i.width, i.height, i.format, i.manifest_levels,
                            i.manifest_levels == 1 ? "" : "s",
                            i.encryption == "none" ? "none (public pieces)" : i.encryption);

@@ -20,6 +20,7 @@ CommandRunner add_pull_command(CLI::App& app, CommandLine& line, const char* nam
   pull->add_option("KEY", *key, "download key (file:// or http(s):// URL)")->required();
   pull->add_option("OUT", *out, "output file or directory (default: the stored name, here); - for stdout");
   pull->add_flag("-f,--force", options.force, "replace an existing output file");
+  pull->add_flag("--fsync", options.fsync, "fsync the file before it is moved into place (survives a power loss)");
   pull->add_option("--passphrase", options.passphrase, "passphrase of a #s= key (also SXENGINE_PASSPHRASE)")
       ->envname("SXENGINE_PASSPHRASE");
   pull->add_flag("--no-resume", [&options](std::int64_t) { options.resume = false; },

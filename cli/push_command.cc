@@ -63,6 +63,8 @@ CommandRunner add_push_command(CLI::App& app, CommandLine& line, const char* nam
   args->passphrase = push->add_option("--passphrase", options.passphrase,
                                       "derive the key from a passphrase with Argon2id (also SXENGINE_PASSPHRASE)");
   args->passphrase->excludes(no_encrypt);
+  push->add_flag("--sha256", options.record_sha256,
+                 "also record the whole file's SHA-256 (as sha256sum prints it; hashed in order, ~2 GB/s)");
   push->add_option("--compress", args->compress, "zstd before encryption: auto (when a sample shrinks), none, zstd")
       ->check(CLI::IsMember({"auto", "none", "zstd"}))->capture_default_str();
   push->add_option("--level", options.deflate_level, "0 stored (fastest) or deflate level 1..12")

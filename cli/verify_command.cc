@@ -25,16 +25,19 @@ std::string report_text(const VerifyReport& r, bool json) {
       text += fmt::format("{} piece {} ({}): {}\n", what, p.index, printable(p.url), printable(p.message));
   }
   const std::uint64_t good = r.pieces - r.problems.size();
-  const char* digest = !r.sha256_checked ? "not checked" : r.sha256_matches ? "matches" : "MISMATCH";
+  const std::string digest = r.digest == "aead"   ? std::string("every piece's AES-GCM tag verified")
+                             : !r.digest_checked ? "whole-file digest (" + r.digest + ") not checked"
+                             : r.digest_matches  ? r.digest + " digest matches"
+                                                 : r.digest + " digest MISMATCH";
   if (json)
     text += fmt::format("{{\"event\":\"verified\",\"ok\":{},\"pieces\":{},\"good\":{},\"problems\":{},\"bytes\":{},"
-                        "\"manifest_levels\":{},\"sha256\":\"{}\"}}\n",
-                        r.ok() ? "true" : "false", r.pieces, good, r.problems.size(), r.bytes, r.manifest_levels,
-                        !r.sha256_checked ? "unchecked" : r.sha256_matches ? "match" : "mismatch");
+                        "\"manifest_levels\":{},\"digest\":\"{}\",\"digest_check\":\"{}\",\"sha256\":\"{}\"}}\n",
+                        r.ok() ? "true" : "false", r.pieces, good, r.problems.size(), r.bytes, r.manifest_levels, r.digest,
+                        !r.digest_checked ? "unchecked" : r.digest_matches ? "match" : "mismatch", r.sha256);
   else
-    text += fmt::format("{}: {} of {} pieces good ({} bytes), {} missing or bad; manifest {} level{}; whole-file SHA-256 {}\n",
+    text += fmt::format("{}: {} of {} pieces good ({} bytes), {} missing or bad; manifest {} level{}; {}{}\n",
                         r.ok() ? "ok" : "FAILED", good, r.pieces, r.bytes, r.problems.size(), r.manifest_levels,
-                        r.manifest_levels == 1 ? "" : "s", digest);
+                        r.manifest_levels == 1 ? "" : "s", digest, r.sha256.empty() ? "" : "; sha256 " + r.sha256);
   return text;
 }
 
@@ -47,14 +50,16 @@ CommandRunner add_verify_command(CLI::App& app, CommandLine& line) {
   verify->add_option("KEY", *key, "download key")->required();
   verify->add_option("--passphrase", options.passphrase, "passphrase of a #s= key (also SXENGINE_PASSPHRASE)")
       ->envname("SXENGINE_PASSPHRASE");
+  auto sha256 = std::make_shared<bool>(false);
+  verify->add_flag("--sha256", *sha256, "also hash the whole file with SHA-256 (printed; compared when recorded)");
   add_transfer_options(verify, options);
   verify->add_flag("-q,--quiet", line.quiet, "no progress output");
   verify->add_flag("--json", line.json, "NDJSON events on stdout: problem, then verified");
 
-  return [verify, key, &line]() -> int {
+  return [verify, key, sha256, &line]() -> int {
     if (!verify->parsed()) return -1;
     return run_with_storage(line, true, [&](Storage& storage, ProgressPrinter& printer) {
-      auto report = storage.verify(*key);
+      auto report = storage.verify(*key, *sha256);
       if (!report) return fail(&printer, report.error());
       printer.close_line();
       if (auto shown = write_stdout(report_text(*report, line.json)); !shown) return fail(&printer, shown.error());

@@ -45,6 +45,12 @@ Sha256Digest sha256(std::span<const std::byte> bytes) {
   return hasher.finish();
 }
 
+Sha256Digest sha256_tree(std::span<const Sha256Digest> piece_digests) {
+  Sha256 hasher;
+  for (const Sha256Digest& d : piece_digests) hasher.update(std::as_bytes(std::span(d)));
+  return hasher.finish();
+}
+
 std::string content_name(std::span<const std::byte> bytes) {
   const XXH128_hash_t hash = XXH3_128bits(bytes.data(), bytes.size());
   XXH128_canonical_t canonical;

@@ -35,6 +35,11 @@ class Sha256 {
 
 Sha256Digest sha256(std::span<const std::byte> bytes);
 
+// The "sha256-tree" digest (docs/FORMAT.md §4): SHA-256 over the pieces'
+// SHA-256 digests in index order, so each piece is hashed where it is encoded
+// or decoded, in parallel, and only 32 bytes a piece are hashed in order.
+Sha256Digest sha256_tree(std::span<const Sha256Digest> piece_digests);
+
 // 128-bit XXH3 of `bytes` as 32 lowercase hex digits: content-derived object names.
 std::string content_name(std::span<const std::byte> bytes);
 

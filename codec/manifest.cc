@@ -89,8 +89,13 @@ std::string to_json(const Manifest& manifest) {
     const std::string hex = text::to_hex(std::as_bytes(std::span<const char>(manifest.name.data(), manifest.name.size())));
     fmt::format_to(it, R"(,"name_hex":"{}")", hex);
   }
-  fmt::format_to(it, R"(,"size":{},"sha256":"{}","piece_size":{},"width":{},"height":{},)",
-                 manifest.size, manifest.sha256, manifest.piece_size, manifest.width,
+  fmt::format_to(it, R"(,"size":{},)", manifest.size);
+  // "digest" is written only when it is not the original whole-file SHA-256,
+  // so manifests of that kind read as they always did.
+  if (manifest.digest != kDigestSha256) fmt::format_to(it, R"("digest":"{}",)", manifest.digest);
+  if (!manifest.sha256.empty()) fmt::format_to(it, R"("sha256":"{}",)", manifest.sha256);
+  if (!manifest.sha256_tree.empty()) fmt::format_to(it, R"("sha256_tree":"{}",)", manifest.sha256_tree);
+  fmt::format_to(it, R"("piece_size":{},"width":{},"height":{},)", manifest.piece_size, manifest.width,
                  manifest.height);
   fmt::format_to(it, R"("encryption":"{}","checksum":"crc32","pieces":[)", manifest.encryption);
   for (std::size_t i = 0; i < manifest.pieces.size(); ++i) {
@@ -142,7 +147,7 @@ Result<Manifest> parse_manifest(std::string_view json, const ManifestLimits& lim
   simdjson::dom::object object;
   if (doc->get(object)) return corrupt("not a JSON object");
   Manifest manifest;
-  std::string_view format, name, sha256;
+  std::string_view format, name, sha256, sha256_tree, digest = kDigestSha256;
   std::int64_t version = 0;
   std::uint64_t width = 0, height = 0;
   if (!read_field(object, "format", format) || format != kManifestFormat)
@@ -150,15 +155,25 @@ Result<Manifest> parse_manifest(std::string_view json, const ManifestLimits& lim
   if (!read_field(object, "version", version) || version != kManifestVersion)
     return corrupt("unsupported manifest version");
   if (!read_field(object, "name", name) || !read_field(object, "size", manifest.size) ||
-      !read_field(object, "sha256", sha256) ||
       !read_field(object, "piece_size", manifest.piece_size) ||
       !read_field(object, "width", width) || !read_field(object, "height", height))
     return corrupt("a required field is missing or has the wrong type");
   std::string_view checksum_kind;
   if (!read_field(object, "checksum", checksum_kind) || checksum_kind != "crc32")
     return corrupt("unsupported piece checksum algorithm (expected \"crc32\")");
-  if (sha256.size() != 64 || sha256.find_first_not_of("0123456789abcdef") != sha256.npos)
+  const auto is_hex64 = [](std::string_view hex) {
+    return hex.size() == 64 && hex.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  };
+  if (object["digest"].error() != simdjson::NO_SUCH_FIELD && !read_field(object, "digest", digest))
+    return corrupt("digest is not a string");
+  const bool has_sha256 = read_field(object, "sha256", sha256);
+  const bool has_tree = read_field(object, "sha256_tree", sha256_tree);
+  if ((has_sha256 && !is_hex64(sha256)) || (!has_sha256 && object["sha256"].error() != simdjson::NO_SUCH_FIELD))
     return corrupt("sha256 is not 64 lowercase hex digits");
+  if ((has_tree && !is_hex64(sha256_tree)) || (!has_tree && object["sha256_tree"].error() != simdjson::NO_SUCH_FIELD))
+    return corrupt("sha256_tree is not 64 lowercase hex digits");
+  if (digest == kDigestSha256 ? !has_sha256 : digest == kDigestSha256Tree ? !has_tree : digest != kDigestAead)
+    return corrupt(fmt::format("digest \"{}\" is unknown or its value is missing", digest.substr(0, 32)));
   if (width == 0 || height == 0 || width > UINT32_MAX || height > UINT32_MAX ||
       manifest.piece_size == 0)
     return corrupt("bad piece geometry");
@@ -166,6 +181,8 @@ Result<Manifest> parse_manifest(std::string_view json, const ManifestLimits& lim
   if (object["encryption"].get(encryption) && object["encryption"].error() != simdjson::NO_SUCH_FIELD)
     return corrupt("encryption is not a string");
   if (encryption != "none" && encryption != "aes-256-gcm") return corrupt("unsupported encryption");
+  if (digest == kDigestAead && encryption == "none")
+    return corrupt("digest \"aead\" needs an encrypted file (an unencrypted piece has no tag to vouch for it)");
   manifest.encryption = std::string(encryption);
   manifest.name = std::string(name);
   std::string_view name_hex;
@@ -180,6 +197,8 @@ Result<Manifest> parse_manifest(std::string_view json, const ManifestLimits& lim
     }
   }
   manifest.sha256 = std::string(sha256);
+  manifest.sha256_tree = std::string(sha256_tree);
+  manifest.digest = std::string(digest);
   manifest.width = static_cast<std::uint32_t>(width);
   manifest.height = static_cast<std::uint32_t>(height);
 

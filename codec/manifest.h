@@ -15,6 +15,9 @@ namespace sx::codec {
 inline constexpr std::string_view kManifestFormat = "sxengine-manifest";
 inline constexpr std::string_view kIndexFormat = "sxengine-manifest-index";
 inline constexpr int kManifestVersion = 2;
+inline constexpr std::string_view kDigestSha256 = "sha256";
+inline constexpr std::string_view kDigestSha256Tree = "sha256-tree";
+inline constexpr std::string_view kDigestAead = "aead";
 
 struct PieceEntry {
   std::uint64_t index = 0;
@@ -28,7 +31,15 @@ struct Manifest {
   int version = kManifestVersion;  // 1 = storagex meta info
   std::string name;                // as pushed; sanitize before using as a path
   std::uint64_t size = 0;
-  std::string sha256;  // lowercase hex; empty for storagex v1
+  // What vouches for the whole file (docs/FORMAT.md §4):
+  //   kDigestSha256      the whole file's SHA-256 in `sha256` (before this field existed)
+  //   kDigestSha256Tree  SHA-256 over the pieces' SHA-256 digests, in `sha256_tree`:
+  //                      computed per piece on the workers, in parallel
+  //   kDigestAead        encrypted files: every piece's AES-GCM tag (and the
+  //                      authenticated manifest) vouch for it; no digest needed
+  std::string digest = "sha256";
+  std::string sha256;       // lowercase hex; optional unless digest is "sha256"; empty for storagex v1
+  std::string sha256_tree;  // lowercase hex, with digest "sha256-tree"
   std::uint64_t piece_size = 0;
   std::uint32_t width = 0;
   std::uint32_t height = 0;

@@ -165,8 +165,8 @@ int rename_no_replace(const char* from, const char* to) {
   return 0;
 }
 
-Status OutputFile::commit(bool replace) {
-  if (::fsync(fd_.get()) != 0)
+Status OutputFile::commit(bool replace, bool durable) {
+  if (durable && ::fsync(fd_.get()) != 0)
     return make_error(Errc::kIo, "cannot fsync " + temp_path_ + ": " + std::strerror(errno));
   // The target was checked when the pull began; a file that appeared since
   // (another pull, another program) is still not ours to replace.
@@ -178,6 +178,7 @@ Status OutputFile::commit(bool replace) {
   if (moved != 0)
     return make_error(Errc::kIo, "cannot rename to " + final_path_ + ": " + std::strerror(errno));
   committed_ = true;
+  if (!durable) return {};
   const std::filesystem::path target(final_path_);
   const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
   UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

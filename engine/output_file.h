@@ -35,10 +35,10 @@ class OutputFile {
   int fd() const { return fd_.get(); }
   Status write_at(std::span<const std::byte> bytes, std::uint64_t offset) const;
   Status read_at(std::span<std::byte> out, std::uint64_t offset) const;
-  // fsync the file, move it to the final path, fsync the directory. Without
-  // `replace`, a file that appeared at the final path meanwhile is kept and
-  // the commit fails.
-  Status commit(bool replace);
+  // Moves the file to the final path; `durable` (--fsync) fsyncs it first and
+  // the directory after. Without `replace`, a file that appeared at the final
+  // path meanwhile is kept and the commit fails.
+  Status commit(bool replace, bool durable = true);
   const std::string& temp_path() const { return temp_path_; }
   const std::string& journal_path() const { return journal_path_; }
   bool resumed() const { return resumed_; }

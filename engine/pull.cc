@@ -15,7 +15,7 @@
 #include "engine/downloader.h"
 #include "engine/journal_file.h"
 #include "engine/manifest_tree.h"
-#include "engine/ordered_hasher.h"
+#include "engine/file_digest.h"
 #include "engine/output_file.h"
 
 namespace sx::engine {
@@ -39,21 +39,20 @@ Result<std::string> pull_to_stdout(Context& ctx, net::Backend& backend, const co
                                    const std::optional<codec::ContentKey>& content_key,
                                    std::chrono::steady_clock::time_point started) {
   report(ctx.options.progress, [&](ProgressSink& p) { p.on_start("pull", manifest.size, manifest.pieces.size()); });
-  codec::Sha256 hash;  // the sink runs on one thread at a time in order
+  FileDigestCheck digest(manifest, {});  // in order: nothing is ever read back
   Downloader downloader(ctx, backend, manifest, content_key);
   const IndexRange all{0, manifest.pieces.size()};
   FetchOptions in_order;
   in_order.in_order = true;
-  Status streamed = downloader.fetch({&all, 1}, [&](const codec::PieceEntry&, std::span<const std::byte> payload) {
-    hash.update(payload);
+  Status streamed = downloader.fetch({&all, 1}, [&](const codec::PieceEntry& piece, std::span<const std::byte> payload) {
+    if (auto checked = digest.landed(piece, payload); !checked) return checked;
     return write_all(STDOUT_FILENO, payload);
   }, in_order);
   if (!streamed) return std::move(streamed).error();
-  if (manifest.version != 1) {
-    const std::string sha = text::to_hex(hash.finish());
-    if (sha != manifest.sha256)
-      return make_error(Errc::kCorrupt, "whole-file SHA-256 mismatch after streaming: got " + sha +
-                                            ", manifest says " + manifest.sha256);
+  if (auto checked = digest.finish(); !checked) {
+    Error e = std::move(checked).error();
+    e.message += " (after streaming: what went to stdout is not the file)";
+    return e;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report(ctx.options.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.all_retries()); });
@@ -112,14 +111,13 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
   const std::string final_path = resolve_output_path(out, manifest.name);
   // What makes a pull the same: the key's URL and the file it describes.
   const std::string identity = "sxengine pull journal 1 " + text::to_hex(codec::sha256(std::as_bytes(std::span(url)))) +
-                               " " + manifest.sha256 + " " + std::to_string(manifest.size);
+                               " " + manifest.sha256 + manifest.sha256_tree + " " + std::to_string(manifest.size);
   const std::string tag = ctx.options.resume ? identity.substr(24, 16) : std::string();
   auto file = OutputFile::create(final_path, manifest.size, ctx.options.force, tag);
   if (!file) return std::move(file).error();
   report(ctx.options.progress, [&](ProgressSink& p) { p.on_start("pull", manifest.size, manifest.pieces.size()); });
 
-  const bool v1 = manifest.version == 1;  // storagex v1 carries no file digest
-  OrderedHasher hasher(manifest.pieces, [&](std::uint64_t offset, std::span<std::byte> bytes) {
+  FileDigestCheck digest(manifest, [&](std::uint64_t offset, std::span<std::byte> bytes) {
     return file->read_at(bytes, offset);
   });
   auto journal = open_pull_journal(*file, identity, manifest);
@@ -129,13 +127,13 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
   if (already > 0) {
     report(ctx.options.progress, [&](ProgressSink& p) { p.on_resume("pull", already, manifest.pieces.size()); });
     for (std::uint64_t i = 0; i < manifest.pieces.size(); ++i)
-      if (journal->done[i] && !v1)
-        if (auto hashed = hasher.written(i); !hashed) return std::move(hashed).error();
+      if (journal->done[i])
+        if (auto hashed = digest.written_earlier(manifest.pieces[i]); !hashed) return std::move(hashed).error();
   }
   Downloader downloader(ctx, backend, manifest, content_key);
   Status fetched_all = downloader.fetch(missing, [&](const codec::PieceEntry& piece, std::span<const std::byte> payload) {
     if (auto written = file->write_at(payload, piece.offset); !written) return written;
-    if (auto hashed = v1 ? Status{} : hasher.landed(piece.index, payload); !hashed) return hashed;
+    if (auto hashed = digest.landed(piece, payload); !hashed) return hashed;
     return journal->file ? journal->file->append(std::to_string(piece.index)) : Status{};
   });
   if (!fetched_all) {
@@ -147,15 +145,8 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
     }
     return error;
   }
-  if (!v1) {
-    auto digest = hasher.finish();
-    if (!digest) return std::move(digest).error();
-    const std::string sha = text::to_hex(*digest);
-    if (sha != manifest.sha256)
-      return make_error(Errc::kCorrupt, "whole-file SHA-256 mismatch: got " + sha + ", manifest says " +
-                                            manifest.sha256);
-  }
-  if (auto committed = file->commit(ctx.options.force); !committed) return std::move(committed).error();
+  if (auto checked = digest.finish(); !checked) return std::move(checked).error();
+  if (auto committed = file->commit(ctx.options.force, ctx.options.fsync); !committed) return std::move(committed).error();
   if (journal->file) journal->file->remove();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report(ctx.options.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.all_retries()); });

@@ -80,15 +80,21 @@ Result<std::string> push(Context& ctx, net::Backend& backend, const std::string&
     return with_orphans(std::move(error), uploader, backend);
   };
 
-  codec::Sha256 file_hash;  // over the very bytes the pieces are made from
+  // What vouches for the file: the AEAD tags when encrypted, else a SHA-256
+  // tree hashed on the workers; the whole file's SHA-256 only when asked for
+  // (sequential), always over the very bytes the pieces are made from.
+  std::vector<codec::Sha256Digest> piece_digests;
+  PieceKind data{0, 0, 0, true, o.encrypt ? nullptr : &piece_digests};
+  codec::Sha256 file_hash;
   InputSource source(*input, plan->piece_bytes);
   ResumeState resume;
   if (journal) {
     resume.stored = &journal->stored();
     resume.on_stored = [&](const codec::PieceEntry& piece) { return journal->record(piece); };
   }
-  auto pieces = uploader.run(source, PieceKind{0, 0, 0, true},
-                             [&](std::span<const std::byte> bytes) { file_hash.update(bytes); }, resume);
+  std::function<void(std::span<const std::byte>)> observe;
+  if (o.record_sha256) observe = [&](std::span<const std::byte> bytes) { file_hash.update(bytes); };
+  auto pieces = uploader.run(source, data, observe, resume);
   if (!pieces) return failed(std::move(pieces).error());
   if (auto unchanged = input->check_unchanged(); !unchanged) {
     if (journal) journal->finish();
@@ -97,7 +103,9 @@ Result<std::string> push(Context& ctx, net::Backend& backend, const std::string&
 
   codec::Manifest manifest;
   manifest.name = name.empty() ? default_name(path) : name;
-  manifest.sha256 = text::to_hex(file_hash.finish());
+  manifest.digest = std::string(o.encrypt ? codec::kDigestAead : codec::kDigestSha256Tree);
+  if (!o.encrypt) manifest.sha256_tree = text::to_hex(codec::sha256_tree(piece_digests));
+  if (o.record_sha256) manifest.sha256 = text::to_hex(file_hash.finish());
   manifest.piece_size = plan->piece_bytes;
   manifest.width = plan->geometry.width;
   manifest.height = plan->geometry.height;

@@ -159,6 +159,7 @@ Result<FileInfo> Storage::info(const std::string& key) {
     info.name = m.name;
     info.size = m.size;
     info.sha256 = m.sha256;
+    info.digest = m.version == 1 ? "none" : m.digest;
     info.pieces = m.pieces.size();
     info.piece_bytes = m.piece_size;
     info.width = m.width;
@@ -170,14 +171,14 @@ Result<FileInfo> Storage::info(const std::string& key) {
   });
 }
 
-Result<VerifyReport> Storage::verify(const std::string& key) {
+Result<VerifyReport> Storage::verify(const std::string& key, bool sha256) {
   return impl_->operation_scope<VerifyReport>([&]() -> Result<VerifyReport> {
     auto opened = open_key(key, impl_->options);
     if (!opened) return std::move(opened).error();
     auto backend = net::backend_for_key(opened->url, impl_->backend_options(), impl_->loop_provider());
     if (!backend) return std::move(backend).error();
     auto ctx = impl_->context();
-    return engine::verify(ctx, **backend, opened->url, opened->content_key);
+    return engine::verify(ctx, **backend, opened->url, opened->content_key, sha256);
   });
 }
 

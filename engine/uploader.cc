@@ -76,7 +76,12 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
                                                 std::to_string(index) + "; --no-resume starts over"});
           break;
         }
+        const codec::Sha256Digest d = kind.digests ? codec::sha256(bytes) : codec::Sha256Digest{};  // resumed: hashed here
         std::lock_guard lock(entries_mutex);
+        if (kind.digests) {
+          if (kind.digests->size() <= index) kind.digests->resize(index + 1);
+          (*kind.digests)[index] = d;
+        }
         entries.push_back({index, done->second.key, offset, bytes.size(), done->second.crc32});
         offset += bytes.size();
         if (kind.progress) report(ctx_.options.progress, [&](ProgressSink& p) { p.on_piece(index, bytes.size()); });
@@ -86,10 +91,16 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
     {
       std::lock_guard lock(entries_mutex);
       entries.push_back({index, {}, offset, bytes.size(), 0});
+      if (kind.digests && kind.digests->size() <= index) kind.digests->resize(index + 1);
     }
     ctx_.pool.post([&, index, bytes, compress, slot_ptr = &slot] {
       Slot& s = *slot_ptr;
       if (ctx_.cancelled()) return window.release(s);
+      if (kind.digests) {  // hashed here, in parallel; stored under the lock that guards resizing
+        const codec::Sha256Digest d = codec::sha256(bytes);
+        std::lock_guard lock(entries_mutex);
+        (*kind.digests)[index] = d;
+      }
       codec::PieceHeader header;
       header.flags = kind.flags;
       header.piece_index = kind.first_index + index;

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "codec/checksum.h"
 #include "codec/manifest.h"
 #include "engine/context.h"
 #include "engine/input_file.h"
@@ -62,6 +63,9 @@ struct PieceKind {
   std::uint32_t domain = 0;
   std::uint64_t first_index = 0;
   bool progress = false;  // report each piece to the progress sink
+  // Set: each piece's SHA-256 (of its plaintext) lands at its index, hashed
+  // on the worker that encodes it (the "sha256-tree" digest).
+  std::vector<codec::Sha256Digest>* digests = nullptr;
 };
 
 // A resumed push: pieces stored by an earlier run are read (and observed)

@@ -6,12 +6,13 @@
 #include "base/text.h"
 #include "codec/checksum.h"
 #include "engine/downloader.h"
+#include "engine/file_digest.h"
 #include "engine/manifest_tree.h"
 
 namespace sx::engine {
 
 Result<VerifyReport> verify(Context& ctx, net::Backend& backend, const std::string& url,
-                            const std::optional<codec::ContentKey>& content_key) {
+                            const std::optional<codec::ContentKey>& content_key, bool check_sha256) {
   auto fetched = fetch_manifest_tree(ctx, backend, url, content_key);
   if (!fetched) return std::move(fetched).error();
   const codec::Manifest& manifest = fetched->manifest;
@@ -22,7 +23,7 @@ Result<VerifyReport> verify(Context& ctx, net::Backend& backend, const std::stri
   result.pieces = manifest.pieces.size();
   result.manifest_levels = fetched->levels;
   std::mutex problems_mutex;  // guards result.problems
-  codec::Sha256 hash;         // in order: the sink runs on one thread at a time
+  FileDigestCheck digest(manifest, {}, check_sha256);  // in order: nothing is read back
   FetchOptions options;
   options.in_order = true;  // the whole-file digest is taken as pieces pass, in bounded memory
   options.on_failure = [&](const codec::PieceEntry& piece, const Error& error) {
@@ -32,17 +33,19 @@ Result<VerifyReport> verify(Context& ctx, net::Backend& backend, const std::stri
   Downloader downloader(ctx, backend, manifest, content_key);
   const IndexRange all{0, manifest.pieces.size()};
   Status fetched_all = downloader.fetch({&all, 1}, [&](const codec::PieceEntry& piece, std::span<const std::byte> payload) {
-    hash.update(payload);
     result.bytes += piece.size;
-    return Status{};
+    return digest.landed(piece, payload);
   }, options);
   if (!fetched_all) return std::move(fetched_all).error();
   std::sort(result.problems.begin(), result.problems.end(),
             [](const PieceProblem& a, const PieceProblem& b) { return a.index < b.index; });
-  // The whole-file digest can be judged only when every piece came through.
+  // The file's digest can be judged only when every piece came through.
+  result.digest = manifest.version == 1 ? "none" : manifest.digest;
   if (manifest.version != 1 && result.problems.empty()) {
-    result.sha256_checked = true;
-    result.sha256_matches = text::to_hex(hash.finish()) == manifest.sha256;
+    result.digest_checked = true;
+    Status checked = digest.finish();
+    result.digest_matches = bool(checked);
+    result.sha256 = digest.sha256();
   }
   return result;
 }

@@ -15,7 +15,9 @@ namespace sx::engine {
 
 // Fails only when the manifest tree cannot be read (or the run is
 // cancelled); piece problems are in the report.
+// `check_sha256`: also hash the whole file (reported, and compared when the
+// manifest records it).
 Result<VerifyReport> verify(Context& ctx, net::Backend& backend, const std::string& url,
-                            const std::optional<codec::ContentKey>& content_key);
+                            const std::optional<codec::ContentKey>& content_key, bool check_sha256);
 
 }  // namespace sx::engine

@@ -17,7 +17,8 @@ namespace sx {
 struct FileInfo {
   std::string name;
   std::uint64_t size = 0;
-  std::string sha256;  // empty for storagex v1 files
+  std::string sha256;  // the whole file's, when the manifest records it (push --sha256, older pushes)
+  std::string digest;  // what vouches for the file: "sha256", "sha256-tree", "aead", or "none" (storagex v1)
   std::uint64_t pieces = 0;
   std::uint64_t piece_bytes = 0;
   std::uint32_t width = 0;
@@ -40,9 +41,11 @@ struct VerifyReport {
   std::uint64_t bytes = 0;  // of the pieces that passed
   int manifest_levels = 1;
   std::vector<PieceProblem> problems;  // by index; empty when every piece passed
-  bool sha256_checked = false;         // v2 files with every piece present
-  bool sha256_matches = false;
-  bool ok() const { return problems.empty() && (!sha256_checked || sha256_matches); }
+  std::string digest;             // what vouches for the file: "sha256", "sha256-tree", "aead", "none"
+  bool digest_checked = false;    // v2 files with every piece present
+  bool digest_matches = false;    // the recorded digests (and SHA-256, when recorded) agree
+  std::string sha256;             // the whole file's, when it was hashed (recorded, or verify --sha256)
+  bool ok() const { return problems.empty() && (!digest_checked || digest_matches); }
 };
 
 struct RemoveReport {
@@ -74,7 +77,7 @@ class Storage {
 
   // Fetches and checks every piece and the manifest tree, writing nothing.
   // Fails only when the manifest cannot be read; piece problems are reported.
-  Result<VerifyReport> verify(const std::string& key);
+  Result<VerifyReport> verify(const std::string& key, bool sha256 = false);
 
   // Deletes the key's pieces and manifest where the backend can delete; a
   // pull of it then fails with "not found". `force`: also for unencrypted

@@ -258,6 +258,19 @@ bad_manifest "piece key is the huge IHDR" "piece 1" "m['pieces'][1]['key'] = 'fi
 bad_manifest "format with a newline and ESC" "format" "m['format'] = 'x\\ny\\x1b[2J'"
 bad_manifest "piece key with a newline and ESC" "piece 1" "m['pieces'][1]['key'] = 'file:///nonexistent\\nline2\\x1b[31m'"
 
+# What vouches for the whole file (docs/FORMAT.md §4). A manifest as sxengine
+# wrote it before the "digest" field (the whole file's SHA-256 only) still
+# pulls; a wrong SHA-256 or SHA-256 tree fails the pull.
+real_sha=$(sha256sum "$GOOD" | cut -d' ' -f1)
+forge "m.pop('digest', None); m.pop('sha256_tree', None); m['sha256'] = '$real_sha'" &&
+  "$SX" pull -q "$FKEY" "$OUT/legacy" && same_file "$GOOD" "$OUT/legacy" "a manifest from before the digest field pulls"
+rm -f "$OUT/legacy"
+bad_manifest "whole-file SHA-256 of an older manifest is wrong" "SHA-256 mismatch" \
+  "m.pop('digest', None); m.pop('sha256_tree', None); m['sha256'] = '0' * 64"
+bad_manifest "the pieces' SHA-256 tree is wrong" "SHA-256 tree does not match" "m['sha256_tree'] = '1' * 64"
+bad_manifest "an unknown digest" "unknown" "m['digest'] = 'md5'"
+bad_manifest "digest aead for an unencrypted file" "needs an encrypted file" "m['digest'] = 'aead'"
+
 # Sizes a manifest claims are checked before anything is sized for them: a
 # compressed piece claiming 2^40 bytes is refused without allocating it or
 # sizing a 1 TiB temp file (exit 4, small peak memory, nothing left behind).

@@ -60,7 +60,8 @@ fi
 info=$("$SX" info "$key")
 if grep -q "report.bin" <<<"$info" && grep -q "700000" <<<"$info"; then pass "info on an http key"; else fail "info on an http key: $info"; fi
 sha=$(sha256sum < "$WORK/report.bin" | cut -d' ' -f1)
-"$SX" info --json "$key" | grep -q "\"sha256\":\"$sha\"" && pass "info --json sha256 on an http key" || fail "info --json sha256"
+"$SX" verify -q --sha256 --json "$key" | grep -q "\"sha256\":\"$sha\"" && pass "verify --sha256 --json on an http key: sha256sum agrees" ||
+  fail "verify --sha256 --json on an http key"
 
 # A key that 404s: a clear one-line error, exit 1, no output file.
 mkdir -p "$WORK/o404"

@@ -19,11 +19,16 @@ rm -f "$WORK/big" "$WORK/big.out"
 # Text, and a file name with spaces and UTF-8: pull with no OUT uses the stored name.
 mkdir -p "$WORK/src" "$WORK/dst"
 seq 1 200000 > "$WORK/src/naïve file ☃.txt"
-key=$("$SX" push -q "$WORK/src/naïve file ☃.txt")
+key=$("$SX" push -q --sha256 "$WORK/src/naïve file ☃.txt")
 (cd "$WORK/dst" && "$SX" pull -q "$key") && same_file "$WORK/src/naïve file ☃.txt" "$WORK/dst/naïve file ☃.txt" "UTF-8 name with spaces, text"
 "$SX" info "$key" | grep -q "naïve file ☃.txt" && pass "info shows the name" || fail "info shows the name"
 sha=$(sha256sum < "$WORK/src/naïve file ☃.txt" | cut -d' ' -f1)
-"$SX" info --json "$key" | grep -q "\"sha256\":\"$sha\"" && pass "info sha256 agrees with sha256sum" || fail "info sha256"
+"$SX" info --json "$key" | grep -q "\"sha256\":\"$sha\"" && pass "push --sha256: info sha256 agrees with sha256sum" || fail "info sha256"
+# Without --sha256 nothing is recorded, and verify --sha256 computes the same digest.
+key2=$("$SX" push -q "$WORK/src/naïve file ☃.txt")
+"$SX" info --json "$key2" | grep -q '"sha256":"","digest":"aead"' && pass "an encrypted push records the aead digest, no sha256" ||
+  fail "info of a default push: $("$SX" info --json "$key2")"
+"$SX" verify -q --sha256 "$key2" | grep -q "sha256 $sha" && pass "verify --sha256 agrees with sha256sum" || fail "verify --sha256"
 
 # An existing file is not overwritten without --force; with it, it is.
 expect_fail "pull refuses to overwrite" "exists" "$SX" pull -q "$key" "$WORK/dst/naïve file ☃.txt"
