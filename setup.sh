@@ -35,7 +35,11 @@ build() {
   if [ ! -f "$dir/build.ninja" ]; then
     meson setup "$dir" --wrap-mode=nodownload "$@" >/dev/null
   fi
-  ninja -C "$dir" >/dev/null
+  # Quiet unless it fails; then the compiler's words are shown.
+  if ! ninja -C "$dir" > "$dir/ninja.log" 2>&1; then
+    grep -A8 -E 'error|FAILED' "$dir/ninja.log" | head -60 >&2
+    exit 1
+  fi
 }
 
 case "$mode" in
