@@ -70,6 +70,7 @@ class SealingProducer final : public codec::PayloadProducer {
     }
   }
   const Status& status() const { return status_; }
+  const std::array<std::uint8_t, codec::kTagBytes>& tag() const { return tag_; }
 
  private:
   codec::PieceCipher& cipher_;
@@ -85,6 +86,7 @@ class SealingProducer final : public codec::PayloadProducer {
 Result<std::size_t> PayloadTransform::write_piece(codec::PieceHeader& header, codec::PiecePlace place,
                                                   std::span<const std::byte> plain, bool try_compress,
                                                   const codec::Geometry& geometry, std::span<std::byte> png) {
+  last_tag_.reset();
   std::span<const std::byte> stage = plain;
   if (try_compress && !plain.empty()) {
     if (auto sized = grow(packed_, codec::Compressor::bound(plain.size())); !sized) return std::move(sized).error();
@@ -99,6 +101,7 @@ Result<std::size_t> PayloadTransform::write_piece(codec::PieceHeader& header, co
   SealingProducer producer(*cipher_, stage);
   auto written = codec::write_piece_streamed(header, stage.size() + codec::kTagBytes, producer, geometry, png);
   if (written && !producer.status()) return producer.status().error();
+  last_tag_ = producer.tag();
   return written;
 }
 

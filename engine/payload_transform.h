@@ -3,6 +3,7 @@
 // and contexts so the hot path allocates nothing; one per worker at a time.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -45,6 +46,10 @@ class PayloadTransform {
                                            std::span<const std::byte> plain, bool try_compress,
                                            const codec::Geometry& geometry, std::span<std::byte> png);
 
+  // The AEAD tag of the last piece write_piece sealed: a MAC of its bytes
+  // under this push's key, so a name made from it is unique to the content.
+  std::optional<std::array<std::uint8_t, codec::kTagBytes>> last_tag() const { return last_tag_; }
+
   // The plaintext of a stored payload (decrypted in place in `stored`).
   Result<std::span<const std::byte>> open(codec::PiecePlace place, std::span<std::byte> stored,
                                           std::uint8_t flags, std::size_t expected_plain_bytes);
@@ -54,6 +59,7 @@ class PayloadTransform {
   codec::Compressor compressor_;
   std::vector<std::byte> packed_;  // compressed bytes (push and pull)
   std::vector<std::byte> sealed_;  // ciphertext ‖ tag (push)
+  std::optional<std::array<std::uint8_t, codec::kTagBytes>> last_tag_;
   std::optional<codec::CompressingPieceWriter> deflater_;  // --level > 0 only
   int deflater_level_ = 0;
   codec::Geometry deflater_geometry_;

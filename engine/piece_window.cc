@@ -1,6 +1,9 @@
 #include "engine/piece_window.h"
 
 #include <algorithm>
+#include <sys/mman.h>
+
+#include <cstdlib>
 #include <new>
 
 namespace sx::engine {
@@ -13,11 +16,23 @@ std::size_t window_slots(int parallel, int workers, bool synchronous_backend) {
 
 namespace {
 
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+
 // Uninitialized (untouched pages cost nothing) and without throwing: a
-// failure is the slot's to report, on the thread that took it.
-bool allocate(std::unique_ptr<std::byte[]>& buffer, std::size_t bytes) {
+// failure is the slot's to report, on the thread that took it. Buffers of a
+// few MiB are 2 MiB-aligned and marked for transparent huge pages: a piece
+// then costs a handful of page faults instead of thousands (measured: the
+// faults were 6% of a push's CPU).
+bool allocate(SlotBuffer& buffer, std::size_t bytes) {
   if (buffer || bytes == 0) return true;
-  buffer.reset(new (std::nothrow) std::byte[bytes]);
+  if (bytes >= kHugePage) {
+    const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    void* memory = std::aligned_alloc(kHugePage, rounded);
+    if (memory) ::madvise(memory, rounded, MADV_HUGEPAGE);
+    buffer.reset(static_cast<std::byte*>(memory));
+  } else {
+    buffer.reset(static_cast<std::byte*>(std::malloc(bytes)));
+  }
   return buffer != nullptr;
 }
 

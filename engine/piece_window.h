@@ -6,12 +6,18 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <vector>
 
 namespace sx::engine {
+
+struct FreeDeleter {
+  void operator()(std::byte* p) const noexcept { std::free(p); }
+};
+using SlotBuffer = std::unique_ptr<std::byte[], FreeDeleter>;  // malloc'd: see allocate()
 
 struct Slot {
   // Allocated when the slot is first taken and recycled: a small file never
@@ -24,8 +30,8 @@ struct Slot {
 
   std::size_t png_bytes = 0;
   std::size_t pixel_bytes = 0;
-  std::unique_ptr<std::byte[]> png_buffer;
-  std::unique_ptr<std::byte[]> pixel_buffer;
+  SlotBuffer png_buffer;
+  SlotBuffer pixel_buffer;
   int attempts = 0;         // per piece: refetches after a corrupt body
   std::uint64_t position = 0;  // the piece's place in its fetch (in-order delivery)
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "base/text.h"
 #include "codec/checksum.h"
 #include "codec/compression.h"
 #include "codec/piece_writer.h"
@@ -111,13 +112,19 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
               ? transform.write_piece(header, place, bytes, compress, geometry_, s.png())
               : transform.write_deflated_piece(ctx_.options.deflate_level, header, place, bytes, compress, geometry_,
                                                s.png());
+      // Object names are content-derived (docs/FORMAT.md §8): an encrypted
+      // piece is named by its AEAD tag, already a 128-bit MAC of its bytes;
+      // others by the XXH3-128 of their PNG (identical pieces share an object).
+      const auto tag = ctx_.options.deflate_level == 0 ? transform.last_tag() : std::nullopt;
       transforms_.release(transform);
       if (!written) {
         failure.set(std::move(written).error());
         return window.release(s);
       }
       const auto png = s.png().first(*written);
-      backend_.put(codec::content_name(png) + ".png", png,
+      const std::string name =
+          tag ? text::to_hex(std::span<const std::uint8_t>(tag->data(), tag->size())) : codec::content_name(png);
+      backend_.put(name + ".png", png,
                    [&, index, crc = header.payload_crc32, size = bytes.size(), png_size = png.size(),
                     slot_ptr](Result<std::string> key) {
                      if (!key) {
