@@ -109,7 +109,7 @@ int run_local_bench(const BenchOptions& options) {
                options.piece_bytes >> 10, options.rounds);
     fmt::print("cp                      {:8.1f} MB/s   cp + fsync (sync FILE) {:.1f} MB/s\n", mb / cp, mb / cp_sync);
     fmt::print("push (encrypted)        {:8.1f} MB/s = {:.2f} x cp\n", mb / enc.push, cp / enc.push);
-    fmt::print("pull (encrypted)        {:8.1f} MB/s = {:.2f} x cp, {:.2f} x cp + fsync (pull fsyncs)\n", mb / enc.pull,
+    fmt::print("pull (encrypted)        {:8.1f} MB/s = {:.2f} x cp, {:.2f} x cp + fsync (pull --fsync is the fair match for that)\n", mb / enc.pull,
                cp / enc.pull, cp_sync / enc.pull);
     fmt::print("push (--no-encrypt)     {:8.1f} MB/s = {:.2f} x cp; encrypted keeps {:.0f}%\n", mb / pub.push,
                cp / pub.push, 100 * pub.push / enc.push);
