@@ -24,6 +24,12 @@ void add_transfer_options(CLI::App* cmd, Options& o) {
                   "cap on bytes per second in each direction, all connections together (10M = 10 MiB/s)")
       ->transform(CLI::AsSizeValue(false));
   cmd->add_flag("--insecure", o.insecure, "do NOT verify TLS certificates (unsafe)");
+  cmd->add_option("--cacert", o.cacert, "trust the CAs in this PEM file (else CURL_CA_BUNDLE, SSL_CERT_FILE)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--capath", o.capath, "trust the CAs in this hashed directory (else SSL_CERT_DIR)")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--proxy", o.proxy, "proxy URL for every request (else http_proxy, HTTPS_PROXY, ALL_PROXY, NO_PROXY)");
+  cmd->add_flag("--http1.1", o.http1_only, "HTTP/1.1 only (default: HTTP/2 over TLS when offered, multiplexed)");
   cmd->add_option("--endpoint", o.endpoint, "S3 endpoint URL (default: AWS_ENDPOINT_URL, else AWS)");
 }
 

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <new>
 
+#include "base/text.h"
 #include "codec/versions.h"
 #include "engine/cancel_token.h"
 #include "engine/download_key.h"
@@ -41,6 +42,13 @@ struct Storage::Impl {
       t.stall_timeout = std::chrono::seconds(options.stall_timeout_s);
       t.request_timeout = std::chrono::seconds(options.request_timeout_s);
       t.insecure = options.insecure;
+      // Trust as curl and OpenSSL do: the option, else their variables.
+      t.ca_file = !options.cacert.empty() ? options.cacert
+                  : !text::env("CURL_CA_BUNDLE").empty() ? text::env("CURL_CA_BUNDLE")
+                                                          : text::env("SSL_CERT_FILE");
+      t.ca_path = !options.capath.empty() ? options.capath : text::env("SSL_CERT_DIR");
+      t.proxy = options.proxy;
+      t.http1_only = options.http1_only;
       t.retry.max_retries = options.retries;
       t.max_in_flight = static_cast<std::size_t>(std::max(1, options.parallel));
       t.max_bytes_per_second = options.bwlimit_bytes_per_s;
@@ -60,6 +68,7 @@ struct Storage::Impl {
     b.endpoint = options.endpoint;
     b.acl = options.acl;
     b.sign_payload = options.s3_sign_payload;
+    b.explicit_cacert = !options.cacert.empty();
     b.operation = operation;
     b.check_body = engine::png_body_check(codec::kDefaultLimits);
     return b;

@@ -78,6 +78,7 @@ Result<std::unique_ptr<Backend>> open_backend(std::string_view uri, const Backen
     auto location = parse_s3_uri(uri);
     if (!location) return std::move(location).error();
     S3Config config = load_s3_config(options.endpoint);
+    if (options.explicit_cacert) config.ca_bundle.clear();
     if (!config.credentials)
       return make_error(Errc::kDenied, "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
                                        "or a profile in ~/.aws/credentials");
@@ -106,6 +107,7 @@ Result<std::unique_ptr<Backend>> backend_for_key(std::string_view key, const Bac
     auto l = loop();
     if (!l) return std::move(l).error();
     S3Config config = load_s3_config(options.endpoint);
+    if (options.explicit_cacert) config.ca_bundle.clear();
     // Signed only for the endpoint the user named: credentials never go to another host.
     if (config.credentials && config.serves(key)) return make_s3_reader(**l, std::move(config), options);
     return make_denial_hint(make_http_backend(**l, "", options));

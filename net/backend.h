@@ -34,6 +34,8 @@ struct BackendOptions {
   std::string endpoint;       // S3 endpoint URL (else AWS_ENDPOINT_URL)
   std::string acl;            // S3 canned ACL for pushed objects ("public-read")
   bool sign_payload = false;  // S3: sign the body's SHA-256 instead of UNSIGNED-PAYLOAD
+  // --cacert was given: it wins over the S3 endpoint's AWS_CA_BUNDLE.
+  bool explicit_cacert = false;
   // Per operation: every request carries it, so the operation cancels alone.
   OperationId operation = 0;
   // Judges the head of every object fetched (engine: "a PNG within limits").

@@ -133,10 +133,24 @@ int on_seek(void* user, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
-// Redacts the query string: presigned URLs carry their signature there.
+// Drops "user:password@" from every URL in `text` (a proxy's credentials in
+// a libcurl message never reach a log).
+std::string redact_userinfo(std::string text) {
+  for (std::size_t scheme = text.find("://"); scheme != std::string::npos; scheme = text.find("://", scheme + 3)) {
+    const std::size_t start = scheme + 3;
+    const std::size_t end = text.find_first_of("/ ?#\"'", start);
+    const std::size_t at = text.rfind('@', end == std::string::npos ? text.size() : end);
+    if (at != std::string::npos && at >= start && (end == std::string::npos || at < end))
+      text.replace(start, at + 1 - start, "");
+  }
+  return text;
+}
+
+// Redacts the query string (presigned URLs carry their signature there) and
+// any credentials.
 std::string url_for_messages(const std::string& url) {
   const auto query = url.find('?');
-  return query == std::string::npos ? url : url.substr(0, query) + "?…";
+  return redact_userinfo(query == std::string::npos ? url : url.substr(0, query) + "?…");
 }
 
 }  // namespace
@@ -193,6 +207,7 @@ struct EventLoop::Impl {
       set(CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options.max_host_connections));
     if (options.max_in_flight > 0)
       set(CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(options.max_in_flight));
+    set(CURLMOPT_PIPELINING, options.http1_only ? long{CURLPIPE_NOTHING} : long{CURLPIPE_MULTIPLEX});
     if (code != CURLM_OK)
       return make_error(Errc::kIo, std::string("libcurl refused a multi option: ") + curl_multi_strerror(code));
     thread = std::thread([this] { io.run(); });
@@ -423,6 +438,15 @@ struct EventLoop::Impl {
       set(CURLOPT_SSL_VERIFYPEER, 0L);
       set(CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    const std::string& ca_file = r.ca_file.empty() ? options.ca_file : r.ca_file;
+    if (!ca_file.empty()) set(CURLOPT_CAINFO, ca_file.c_str());
+    if (!options.ca_path.empty()) set(CURLOPT_CAPATH, options.ca_path.c_str());
+    if (!options.proxy.empty()) set(CURLOPT_PROXY, options.proxy.c_str());
+    // HTTP/2 over TLS when offered, and wait for a connection that can
+    // multiplex rather than open another: --parallel 32 to one host then
+    // runs over a few connections.
+    set(CURLOPT_HTTP_VERSION, options.http1_only ? long{CURL_HTTP_VERSION_1_1} : long{CURL_HTTP_VERSION_2TLS});
+    set(CURLOPT_PIPEWAIT, options.http1_only ? 0L : 1L);
     curl_slist* headers = nullptr;
     bool headers_ok = true;
     const auto add_header = [&](const char* line) {
@@ -554,7 +578,10 @@ struct EventLoop::Impl {
     } else if (code == CURLE_UNSUPPORTED_PROTOCOL && t.request.url.rfind("https:", 0) == 0) {
       message = "refused a redirect away from https (a downgrade would expose the transfer)";
     } else if (code != CURLE_OK) {
-      message = t.errbuf[0] ? t.errbuf : curl_easy_strerror(code);
+      message = redact_userinfo(t.errbuf[0] ? t.errbuf : curl_easy_strerror(code));
+      if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE)
+        message += "; to trust a private CA give --cacert FILE or --capath DIR (or SSL_CERT_FILE, SSL_CERT_DIR, "
+                   "CURL_CA_BUNDLE; AWS_CA_BUNDLE for S3)";
     } else {
       message = "HTTP " + std::to_string(status) + describe_error_body(error_body);
     }

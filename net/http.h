@@ -57,6 +57,7 @@ struct Request {
   // the message; transport failures still complete with an Error.
   bool return_http_errors = false;
   BodyCheck check_body;  // optional
+  std::string ca_file;   // overrides TransferOptions::ca_file (S3's AWS_CA_BUNDLE)
   OperationId operation = 0;
 };
 
@@ -87,6 +88,10 @@ struct TransferOptions {
   std::chrono::seconds request_timeout{600};
   long max_redirects = 5;
   bool insecure = false;  // --insecure: skip TLS verification
+  std::string ca_file;    // trusted CAs (PEM bundle); "" = libcurl's default
+  std::string ca_path;    // a directory of hashed CA certificates; ""
+  std::string proxy;      // "" = libcurl reads the *_proxy variables itself
+  bool http1_only = false;
   RetryOptions retry;
   std::size_t max_host_connections = 0;  // 0: no limit besides max_in_flight
   // Requests in flight at once, all hosts together (--parallel): a hard cap,

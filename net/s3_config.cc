@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 
 #include "base/text.h"
 
@@ -18,18 +19,11 @@ std::string trim(std::string_view text) {
   return std::string(text.substr(begin, end - begin + 1));
 }
 
-std::optional<S3Credentials> credentials_from_file() {
-  std::string path = env("AWS_SHARED_CREDENTIALS_FILE");
-  if (path.empty()) {
-    const std::string home = env("HOME");
-    if (home.empty()) return std::nullopt;
-    path = home + "/.aws/credentials";
-  }
-  std::string profile = env("AWS_PROFILE");
-  if (profile.empty()) profile = "default";
+// The `name = value` lines of one [section] of an AWS INI file.
+std::map<std::string, std::string> ini_section(const std::string& path, const std::string& wanted) {
+  std::map<std::string, std::string> values;
   std::ifstream in(path);
   std::string line, section;
-  S3Credentials found;
   while (std::getline(in, line)) {
     const std::string text = trim(line);
     if (text.empty() || text[0] == '#' || text[0] == ';') continue;
@@ -37,17 +31,43 @@ std::optional<S3Credentials> credentials_from_file() {
       section = trim(std::string_view(text).substr(1, text.size() - 2));
       continue;
     }
-    if (section != profile) continue;
     const auto eq = text.find('=');
-    if (eq == std::string::npos) continue;
-    const std::string name = trim(std::string_view(text).substr(0, eq));
-    const std::string value = trim(std::string_view(text).substr(eq + 1));
-    if (name == "aws_access_key_id") found.access_key = value;
-    else if (name == "aws_secret_access_key") found.secret_key = value;
-    else if (name == "aws_session_token") found.session_token = value;
+    if (section != wanted || eq == std::string::npos) continue;
+    values[trim(std::string_view(text).substr(0, eq))] = trim(std::string_view(text).substr(eq + 1));
   }
+  return values;
+}
+
+std::string aws_file(const char* variable, const char* default_name) {
+  const std::string path = env(variable);
+  if (!path.empty()) return path;
+  const std::string home = env("HOME");
+  return home.empty() ? std::string() : home + "/.aws/" + default_name;
+}
+
+std::string profile_name() {
+  const std::string profile = env("AWS_PROFILE");
+  return profile.empty() ? "default" : profile;
+}
+
+std::optional<S3Credentials> credentials_from_file() {
+  const std::string path = aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+  if (path.empty()) return std::nullopt;
+  auto values = ini_section(path, profile_name());
+  S3Credentials found{values["aws_access_key_id"], values["aws_secret_access_key"], values["aws_session_token"]};
   if (found.access_key.empty() || found.secret_key.empty()) return std::nullopt;
   return found;
+}
+
+// AWS_CA_BUNDLE, else ca_bundle in the profile of ~/.aws/config (AWS_CONFIG_FILE),
+// where sections other than [default] are named [profile NAME].
+std::string ca_bundle() {
+  std::string bundle = env("AWS_CA_BUNDLE");
+  if (!bundle.empty()) return bundle;
+  const std::string path = aws_file("AWS_CONFIG_FILE", "config");
+  if (path.empty()) return {};
+  const std::string profile = profile_name();
+  return ini_section(path, profile == "default" ? profile : "profile " + profile)["ca_bundle"];
 }
 
 }  // namespace
@@ -97,6 +117,7 @@ S3Config load_s3_config(std::string_view endpoint_option) {
                                        env("AWS_SESSION_TOKEN")};
   else
     config.credentials = credentials_from_file();
+  config.ca_bundle = ca_bundle();
   return config;
 }
 

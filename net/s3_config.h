@@ -20,6 +20,7 @@ struct S3Config {
   std::string endpoint;  // "" = AWS (virtual-hosted https://BUCKET.s3.REGION.amazonaws.com/)
   std::string region = "us-east-1";
   std::optional<S3Credentials> credentials;
+  std::string ca_bundle;  // AWS_CA_BUNDLE or the profile's ca_bundle: trusted CAs for this endpoint
 
   // Object URL: path-style on a custom endpoint, virtual-hosted on AWS.
   std::string object_url(std::string_view bucket, std::string_view key) const;
@@ -32,7 +33,8 @@ struct S3Config {
 // Endpoint: `endpoint_option`, else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL;
 // region: AWS_REGION / AWS_DEFAULT_REGION; credentials: AWS_ACCESS_KEY_ID +
 // AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN), else the [AWS_PROFILE or
-// default] section of AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials.
+// default] section of AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials;
+// CA bundle: AWS_CA_BUNDLE, else ca_bundle in AWS_CONFIG_FILE / ~/.aws/config.
 S3Config load_s3_config(std::string_view endpoint_option);
 
 // S3 bucket naming rules, checked before any request.

@@ -16,6 +16,10 @@ namespace sx::net {
 // the config has credentials; `payload_hash` is a hex SHA-256 or "UNSIGNED-PAYLOAD".
 void s3_sign(const S3Config& config, Request& request, const std::string& payload_hash);
 
+// The endpoint's CA bundle (AWS_CA_BUNDLE, the profile's ca_bundle) for a
+// request to it; an empty bundle leaves the loop's trust (--cacert, …) alone.
+void s3_trust(const S3Config& config, Request& request);
+
 // PUT of one object: path-style on a custom endpoint, an optional canned ACL,
 // UNSIGNED-PAYLOAD unless `sign_payload` (then the body's SHA-256).
 Request s3_put_request(const S3Config& config, std::string_view bucket, std::string_view key,

@@ -34,6 +34,18 @@ struct Options {
   // (network backends; the local store is not limited). 0: no limit.
   std::uint64_t bwlimit_bytes_per_s = 0;
   bool insecure = false;       // skip TLS verification (never the default)
+  // Trust these CAs (a private or company CA) instead of the system's:
+  // --cacert FILE / --capath DIR; else CURL_CA_BUNDLE, SSL_CERT_FILE and
+  // SSL_CERT_DIR, as curl and OpenSSL read them (S3: AWS_CA_BUNDLE and the
+  // profile's ca_bundle first, as the AWS CLI does).
+  std::string cacert;
+  std::string capath;
+  // --proxy URL for every request; else libcurl's own reading of
+  // http_proxy, HTTPS_PROXY/https_proxy, ALL_PROXY, NO_PROXY.
+  std::string proxy;
+  // HTTP/2 over TLS with multiplexing (ALPN) when the server offers it;
+  // --http1.1 forces HTTP/1.1.
+  bool http1_only = false;
   std::string endpoint;        // S3 endpoint URL (else AWS_ENDPOINT_URL; "" = AWS)
   std::string acl;             // S3 canned ACL for pushed objects, e.g. "public-read"
   bool s3_sign_payload = false;  // S3: sign each body's SHA-256 (costs ~1 core at 1.5 GB/s)

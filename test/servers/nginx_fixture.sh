@@ -2,6 +2,10 @@
 # nginx_fixture.sh -- throwaway nginx WebDAV-ish (PUT/DELETE/MKCOL) server for tests.
 #
 #   nginx_fixture.sh start DIR   -> prints "http://127.0.0.1:PORT/" once nginx answers
+#
+# With NGINX_TLS_CERT and NGINX_TLS_KEY set (PEM files), it serves HTTPS with
+# HTTP/2 on 127.0.0.1:PORT and [::1]:PORT instead and prints
+# "https://127.0.0.1:PORT/".
 #   nginx_fixture.sh stop DIR    -> SIGTERM the nginx started in DIR, SIGKILL after ~5 s
 #
 # Everything (config, pid, logs, temp paths, served files in DIR/data) lives in DIR.
@@ -64,6 +68,14 @@ our_pid() {
 
 write_conf() {
     port=$1
+    if [ -n "${NGINX_TLS_CERT:-}" ]; then
+        listen="        listen 127.0.0.1:$port ssl http2;
+        listen [::1]:$port ssl http2;
+        ssl_certificate ${NGINX_TLS_CERT};
+        ssl_certificate_key ${NGINX_TLS_KEY};"
+    else
+        listen="        listen 127.0.0.1:$port;"
+    fi
     userline=""
     if [ "$(id -u)" = 0 ]; then userline="user root root;"; fi
     cat > "$DIR/nginx.conf" <<EOF
@@ -89,7 +101,7 @@ http {
     uwsgi_temp_path $DIR/tmp/uwsgi;
     scgi_temp_path $DIR/tmp/scgi;
     server {
-        listen 127.0.0.1:$port;
+$listen
         server_name localhost;
         location / {
             root $DIR/data;
@@ -124,11 +136,13 @@ start() {
             </dev/null >>"$DIR/stderr.log" 2>&1 &
         pid=$!
         echo "$pid" > "$DIR/fixture.pid"
-        url="http://127.0.0.1:$port/"
+        scheme=http
+        [ -n "${NGINX_TLS_CERT:-}" ] && scheme=https
+        url="$scheme://127.0.0.1:$port/"
         i=0
         while [ $i -lt 100 ]; do      # ~10 s
             if ! running "$pid"; then break; fi
-            code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" 2>/dev/null)
+            code=$(curl -k -s -o /dev/null -m 2 -w '%{http_code}' "$url" 2>/dev/null)
             if [ -n "$code" ] && [ "$code" != 000 ]; then
                 echo "$port" > "$DIR/port"
                 echo "$url"
