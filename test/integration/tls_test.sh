@@ -109,4 +109,40 @@ else
   [ "${CI:-}" = true ] && fail "tinyproxy is missing in CI" || echo "note: tinyproxy not installed; proxy cases skipped" >&2
 fi
 
+
+# ---- Ceph RGW over TLS (beast's ssl_endpoint), trusted through AWS_CA_BUNDLE ----------------
+if [ -x /usr/bin/radosgw ]; then
+  CEPH_DIR=$(mktemp -d /tmp/sxceph.XXXX)  # short: Ceph's admin socket paths
+  on_exit "rm -rf \"$CEPH_DIR\""
+  on_exit "\"$ROOT/test/servers/ceph_fixture.sh\" stop \"$CEPH_DIR\" >/dev/null 2>&1"
+  if CEPH_TLS_CERT="$PKI/server.pem" CEPH_TLS_KEY="$PKI/server.key" \
+       "$ROOT/test/servers/ceph_fixture.sh" start "$CEPH_DIR" >/dev/null 2>"$WORK/ceph.err"; then
+    (
+      . "$CEPH_DIR/env"
+      export HOME="$WORK/home" AWS_ENDPOINT_URL="$SX_TEST_TLS_ENDPOINT"
+      mkdir -p "$HOME"
+      unset CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR AWS_CONFIG_FILE AWS_PROFILE
+      if k=$(AWS_CA_BUNDLE="$PKI/ca.pem" "$SX" push -q --piece-size 1M --backend "s3://$SX_TEST_BUCKET/tls" "$WORK/f.bin" 2>"$WORK/s3tls.err"); then
+        case "$k" in https://127.0.0.1:*) pass "Ceph RGW over TLS: an https key" ;; *) fail "RGW TLS key: $k" ;; esac
+        if AWS_CA_BUNDLE="$PKI/ca.pem" "$SX" pull -q "$k" "$WORK/s3tls.out"; then
+          same_file "$WORK/f.bin" "$WORK/s3tls.out" "AWS_CA_BUNDLE: push and pull against RGW over TLS"
+        else fail "AWS_CA_BUNDLE pull"; fi
+        printf '[default]\nca_bundle = %s\n' "$PKI/ca.pem" > "$WORK/aws-config"
+        if env -u AWS_CA_BUNDLE AWS_CONFIG_FILE="$WORK/aws-config" "$SX" pull -q "$k" "$WORK/s3cfg.out"; then
+          same_file "$WORK/f.bin" "$WORK/s3cfg.out" "ca_bundle in the AWS config profile"
+        else fail "ca_bundle in the AWS config profile"; fi
+        expect_exit 5 "RGW over TLS without the CA: names AWS_CA_BUNDLE" "AWS_CA_BUNDLE" \
+          env -u AWS_CA_BUNDLE "$SX" pull -q "$k" "$WORK/s3noca.out"
+      else
+        fail "push to RGW over TLS: $(tail -1 "$WORK/s3tls.err")"
+      fi
+      [ "$FAILURES" -eq 0 ]
+    ) || FAILURES=$((FAILURES + 1))
+  else
+    fail "the Ceph fixture with TLS did not start: $(tail -5 "$WORK/ceph.err")"
+  fi
+else
+  [ "${CI:-}" = true ] && fail "radosgw is missing in CI" || echo "note: radosgw not installed; RGW TLS skipped" >&2
+fi
+
 finish

@@ -199,6 +199,14 @@ do_start() {
     pick_ports 10 20000 "$eph_lo" || die "no free port range"; MS_MIN=$PICKED
     MS_MAX=$(( MS_MIN + 9 ))
     pick_ports 1 20000 "$eph_lo" || die "no free port"; RGW_PORT=$PICKED
+    # With CEPH_TLS_CERT and CEPH_TLS_KEY (PEM), the gateway also serves HTTPS
+    # (beast's ssl_endpoint) and DIR/env names it as SX_TEST_TLS_ENDPOINT.
+    local frontends="beast endpoint=127.0.0.1:$RGW_PORT" tls_line=""
+    if [[ -n ${CEPH_TLS_CERT:-} ]]; then
+        pick_ports 1 20000 "$eph_lo" || die "no free port"; local RGW_TLS_PORT=$PICKED
+        frontends+=" ssl_endpoint=127.0.0.1:$RGW_TLS_PORT ssl_certificate=$CEPH_TLS_CERT ssl_private_key=$CEPH_TLS_KEY"
+        tls_line=" SX_TEST_TLS_ENDPOINT=https://127.0.0.1:$RGW_TLS_PORT"
+    fi
 
     mkdir -p "$DIR"/{run,log,crash,mon.a,osd.0,rgw}
     local fsid; fsid=$(uuidgen)
@@ -242,7 +250,7 @@ mon max pg per osd = 1000
 paxos propose interval = 0.01
 osd objectstore = memstore
 memstore device bytes = 4294967296
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw frontends = $frontends
 rgw gc obj min wait = 30
 rgw gc processor period = 30
 EOF
@@ -290,7 +298,7 @@ EOF
         "$L/bucket-create.err" "$L/bucket-create.out" "$L/client.rgw.log"
 
     cat > "$DIR/env.tmp" <<EOF
-export AWS_ENDPOINT_URL=$url AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY AWS_REGION=$S3_REGION SX_TEST_BUCKET=$S3_BUCKET
+export AWS_ENDPOINT_URL=$url AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY AWS_REGION=$S3_REGION SX_TEST_BUCKET=$S3_BUCKET$tls_line
 EOF
     mv "$DIR/env.tmp" "$DIR/env"
     START_OK=1
