@@ -14,6 +14,8 @@ struct BenchOptions {
   int rounds = 5;
   std::string server;    // transfer: http(s)://… or s3://BUCKET/PREFIX; empty = a private nginx
   std::string endpoint;  // S3 endpoint (else AWS_ENDPOINT_URL)
+  std::string cacert;    // transfer: trusted CAs for an https server, both sides
+  bool http1 = false;    // transfer: HTTP/1.1 only, both sides
   bool json = false;
 };
 

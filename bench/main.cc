@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   transfer->add_option("--backend,--server", o.server,
                        "http(s)://HOST/PREFIX/ or s3://BUCKET/PREFIX (default: start a private nginx)");
   transfer->add_option("--endpoint", o.endpoint, "S3 endpoint URL (default: AWS_ENDPOINT_URL)");
+  transfer->add_option("--cacert", o.cacert, "trusted CAs (PEM) for an https server, for sxengine and raw curl");
+  transfer->add_flag("--http1.1", o.http1, "HTTP/1.1 only on both sides (default: HTTP/2 over TLS when offered)");
   transfer->add_option("--size", o.file_bytes, "bytes to move")->transform(CLI::AsSizeValue(false))->capture_default_str();
   transfer->add_option("--piece-size", o.piece_bytes, "payload bytes per piece")
       ->transform(CLI::AsSizeValue(false))->capture_default_str();

@@ -80,6 +80,9 @@ double run_multi(std::size_t pieces, int parallel, Setup setup) {
 
 void apply_target(CURL* e, const RawTarget& target, curl_slist* headers) {
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+  if (!target.cacert.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, target.cacert.c_str());
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, target.http1 ? long{CURL_HTTP_VERSION_1_1} : long{CURL_HTTP_VERSION_2TLS});
+  curl_easy_setopt(e, CURLOPT_PIPEWAIT, target.http1 ? 0L : 1L);
   if (target.sigv4.empty()) return;
   curl_easy_setopt(e, CURLOPT_AWS_SIGV4, target.sigv4.c_str());
   curl_easy_setopt(e, CURLOPT_USERPWD, target.userpwd.c_str());

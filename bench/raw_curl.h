@@ -14,6 +14,8 @@ struct RawTarget {
   std::string prefix;  // URL ending in '/'
   std::string sigv4;   // CURLOPT_AWS_SIGV4 provider, or empty
   std::string userpwd;
+  std::string cacert;   // trusted CAs for an https target (as sxengine --cacert)
+  bool http1 = false;   // HTTP/1.1 only; else HTTP/2 over TLS, multiplexed as sxengine does
 };
 
 // PUTs `data` cut into `piece_bytes` objects, `parallel` at a time; returns

@@ -115,7 +115,11 @@ int run_transfer_bench(const BenchOptions& options) {
     out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
   }
 
+  raw.cacert = options.cacert;
+  raw.http1 = options.http1;
   Options o;
+  o.cacert = options.cacert;
+  o.http1_only = options.http1;
   o.backend = backend;
   o.endpoint = options.endpoint;
   o.piece_bytes = options.piece_bytes;
