@@ -17,8 +17,6 @@
 namespace sx::net {
 namespace {
 
-constexpr long kStreamsPerConnection = 4;
-
 struct EasyCleanup {
   void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
 };
@@ -210,11 +208,7 @@ struct EventLoop::Impl {
     if (options.max_in_flight > 0)
       set(CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(options.max_in_flight));
     set(CURLMOPT_PIPELINING, options.http1_only ? long{CURLPIPE_NOTHING} : long{CURLPIPE_MULTIPLEX});
-    // Streams per HTTP/2 connection: a few connections, not one. One TLS
-    // connection is one server worker and one core's cipher: with all 16
-    // streams on it, push over TLS ran at 0.44 × curl, with 4 per connection
-    // (--parallel 16: 4 connections) close to HTTP/1.1 (README §Benchmarks).
-    set(CURLMOPT_MAX_CONCURRENT_STREAMS, static_cast<long>(kStreamsPerConnection));
+
     if (code != CURLM_OK)
       return make_error(Errc::kIo, std::string("libcurl refused a multi option: ") + curl_multi_strerror(code));
     thread = std::thread([this] { io.run(); });
@@ -453,7 +447,9 @@ struct EventLoop::Impl {
     // multiplex rather than open another: --parallel 32 to one host then
     // runs over a few connections.
     set(CURLOPT_HTTP_VERSION, options.http1_only ? long{CURL_HTTP_VERSION_1_1} : long{CURL_HTTP_VERSION_2TLS});
-    set(CURLOPT_PIPEWAIT, options.http1_only ? 0L : 1L);
+    // Only over TLS, where HTTP/2 can be negotiated: on plain http:// waiting
+    // would serialize the requests to a host.
+    set(CURLOPT_PIPEWAIT, !options.http1_only && https ? 1L : 0L);
     curl_slist* headers = nullptr;
     bool headers_ok = true;
     const auto add_header = [&](const char* line) {
