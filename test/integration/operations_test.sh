@@ -19,41 +19,10 @@ trap 'echo "FAIL: operations_test ran out of time" >&2; exit 1' TERM
 start_nginx
 ALOG="$NGINX_DIR/access.log"
 
-# Background processes: every one is tracked and killed at exit.
-declare -A BG=()
-on_exit 'for p in "${!BG[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done'
-track() { BG[$1]=1; }
-untrack() { unset "BG[$1]"; }
-
 # One sxengine run, bounded. --foreground keeps it in this process group, so
 # the timeout above reaches it (and this shell is not left waiting on it).
 sx() { timeout --foreground -k 5 40 "$SX" "$@"; }
-shown() { head -c 400 "$1" | tr '\r\n' '||' | cat -v; }   # a file, on one safe line
 ms_now() { echo $(($(date +%s%N) / 1000000)); }
-
-# one_line WHAT FILE [PREFIX]: FILE is exactly one line starting with PREFIX.
-one_line() {
-  local prefix=${3:-'sxengine: error: '}
-  if [ "$(wc -l < "$2")" -ne 1 ] || [ "$(head -c ${#prefix} "$2")" != "$prefix" ]; then
-    fail "$1: expected one line '$prefix...' on stderr, got: $(shown "$2")"; return 1
-  fi
-}
-
-# expect_line N WHAT PATTERN CMD...: CMD exits with status N (any: 1..7),
-# stderr is one line "sxengine: error: ..." containing PATTERN.
-expect_line() {
-  local want=$1 what=$2 pattern=$3 rc=0; shift 3
-  "$@" >"$WORK/line.out" 2>"$WORK/line.err" || rc=$?
-  if [ "$want" = any ] && { [ "$rc" -lt 1 ] || [ "$rc" -gt 7 ]; }; then
-    fail "$what: exit $rc, expected a failure status 1..7: $(shown "$WORK/line.err")"; return
-  fi
-  if [ "$want" != any ] && [ "$rc" -ne "$want" ]; then
-    fail "$what: exit $rc, expected $want: $(shown "$WORK/line.err")"; return
-  fi
-  one_line "$what" "$WORK/line.err" || return
-  if ! grep -q -- "$pattern" "$WORK/line.err"; then fail "$what: stderr lacks '$pattern': $(shown "$WORK/line.err")"; return; fi
-  pass "$what (exit $rc)"
-}
 
 # start_bg OUT ERR CMD...: runs CMD in the background, in a subshell that
 # keeps the shell's "Killed" notice to itself; sets PID (CMD's own, to signal)

@@ -21,44 +21,10 @@ export XDG_STATE_HOME="$WORK/xdg-state" XDG_CACHE_HOME="$WORK/xdg-cache"
 STORE="$XDG_DATA_HOME/sxengine/store"
 trap 'echo "FAIL: trust_test ran out of time" >&2; exit 1' TERM
 
-# Background processes: every one is tracked and killed at exit.
-declare -A BG=()
-on_exit 'for p in "${!BG[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done'
-track() { BG[$1]=1; }
-untrack() { unset "BG[$1]"; }
-
 # One sxengine run, bounded. --foreground keeps it in this process group, so
 # the timeout above reaches it (and this shell is not left waiting on it).
 sx() { timeout --foreground -k 5 30 "$SX" "$@"; }
 store_count() { find "$STORE" -type f 2>/dev/null | wc -l; }
-shown() { head -c 400 "$1" | tr '\n' '|' | cat -v; }   # a file, on one safe line
-hex() { od -An -tx1 | tr -s ' \n' ' '; }
-
-# one_line WHAT FILE [PREFIX]: FILE is exactly one line starting with PREFIX
-# ("sxengine: error: " unless told). Returns 1 (and fails) otherwise.
-one_line() {
-  local prefix=${3:-'sxengine: error: '}
-  if [ "$(wc -l < "$2")" -ne 1 ] || [ "$(head -c ${#prefix} "$2")" != "$prefix" ]; then
-    fail "$1: expected one line '$prefix...' on stderr, got: $(shown "$2")"; return 1
-  fi
-}
-
-# expect_line N WHAT PATTERN CMD...: CMD exits with status N (any: 1..7),
-# stderr is one line "sxengine: error: ..." containing PATTERN. Stdout is kept
-# in $WORK/line.out, stderr in $WORK/line.err.
-expect_line() {
-  local want=$1 what=$2 pattern=$3 rc=0; shift 3
-  "$@" >"$WORK/line.out" 2>"$WORK/line.err" || rc=$?
-  if [ "$want" = any ] && { [ "$rc" -lt 1 ] || [ "$rc" -gt 7 ]; }; then
-    fail "$what: exit $rc, expected a failure status 1..7: $(shown "$WORK/line.err")"; return
-  fi
-  if [ "$want" != any ] && [ "$rc" -ne "$want" ]; then
-    fail "$what: exit $rc, expected $want: $(shown "$WORK/line.err")"; return
-  fi
-  one_line "$what" "$WORK/line.err" || return
-  if ! grep -q -- "$pattern" "$WORK/line.err"; then fail "$what: stderr lacks '$pattern': $(shown "$WORK/line.err")"; return; fi
-  pass "$what (exit $rc)"
-}
 
 # valid_json WHAT FILE: every line of FILE is strict UTF-8 JSON, and there is one.
 valid_json() {
