@@ -23,6 +23,25 @@
 
 namespace sx {
 
+namespace {
+
+// The URL part of a key (the fragment never leaves this process) and the
+// content key it carries or the passphrase derives.
+struct OpenedKey {
+  std::string url;
+  std::optional<codec::ContentKey> content_key;
+};
+
+Result<OpenedKey> open_key(const std::string& text, const Options& options) {
+  auto key = engine::parse_download_key(text);
+  if (!key) return std::move(key).error();
+  auto content_key = engine::resolve_content_key(*key, options.passphrase);
+  if (!content_key) return std::move(content_key).error();
+  return OpenedKey{std::move(key->url), std::move(*content_key)};
+}
+
+}  // namespace
+
 struct Storage::Impl {
   explicit Impl(Options o) : options(std::move(o)), pool(options.workers) {}
 
@@ -108,6 +127,20 @@ struct Storage::Impl {
     operation = 0;
     return result;
   }
+
+  // What every operation on a key does first, in one operation scope: open the
+  // key, the backend that reads it, and a context; then `run` them.
+  template <class T, class Run>
+  Result<T> on_key(const std::string& text, Run&& run) {
+    return operation_scope<T>([&]() -> Result<T> {
+      auto opened = open_key(text, options);
+      if (!opened) return std::move(opened).error();
+      auto backend = net::backend_for_key(opened->url, backend_options(), loop_provider());
+      if (!backend) return std::move(backend).error();
+      auto ctx = context();
+      return run(ctx, **backend, *opened);
+    });
+  }
 };
 
 Storage::Storage(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {
@@ -124,44 +157,17 @@ Result<std::string> Storage::upload(const std::string& path, const std::string& 
   });
 }
 
-namespace {
-
-// The URL part of a key (the fragment never leaves this process) and the
-// content key it carries or the passphrase derives.
-struct OpenedKey {
-  std::string url;
-  std::optional<codec::ContentKey> content_key;
-};
-
-Result<OpenedKey> open_key(const std::string& text, const Options& options) {
-  auto key = engine::parse_download_key(text);
-  if (!key) return std::move(key).error();
-  auto content_key = engine::resolve_content_key(*key, options.passphrase);
-  if (!content_key) return std::move(content_key).error();
-  return OpenedKey{std::move(key->url), std::move(*content_key)};
-}
-
-}  // namespace
 
 Result<std::string> Storage::download(const std::string& key, const std::string& out) {
-  return impl_->operation_scope<std::string>([&]() -> Result<std::string> {
-    auto opened = open_key(key, impl_->options);
-    if (!opened) return std::move(opened).error();
-    auto backend = net::backend_for_key(opened->url, impl_->backend_options(), impl_->loop_provider());
-    if (!backend) return std::move(backend).error();
-    auto ctx = impl_->context();
-    return engine::pull(ctx, **backend, opened->url, opened->content_key, out);
+  return impl_->on_key<std::string>(key, [&](engine::Context& ctx, net::Backend& backend, const OpenedKey& k) {
+    return engine::pull(ctx, backend, k.url, k.content_key, out);
   });
 }
 
 Result<FileInfo> Storage::info(const std::string& key) {
-  return impl_->operation_scope<FileInfo>([&]() -> Result<FileInfo> {
-    auto opened = open_key(key, impl_->options);
-    if (!opened) return std::move(opened).error();
-    auto backend = net::backend_for_key(opened->url, impl_->backend_options(), impl_->loop_provider());
-    if (!backend) return std::move(backend).error();
-    auto ctx = impl_->context();
-    auto fetched = engine::fetch_manifest_tree(ctx, **backend, opened->url, opened->content_key);
+  return impl_->on_key<FileInfo>(key, [&](engine::Context& ctx, net::Backend& backend,
+                                           const OpenedKey& k) -> Result<FileInfo> {
+    auto fetched = engine::fetch_manifest_tree(ctx, backend, k.url, k.content_key);
     if (!fetched) return std::move(fetched).error();
     const codec::Manifest& m = fetched->manifest;
     FileInfo info;
@@ -181,24 +187,14 @@ Result<FileInfo> Storage::info(const std::string& key) {
 }
 
 Result<VerifyReport> Storage::verify(const std::string& key, bool sha256) {
-  return impl_->operation_scope<VerifyReport>([&]() -> Result<VerifyReport> {
-    auto opened = open_key(key, impl_->options);
-    if (!opened) return std::move(opened).error();
-    auto backend = net::backend_for_key(opened->url, impl_->backend_options(), impl_->loop_provider());
-    if (!backend) return std::move(backend).error();
-    auto ctx = impl_->context();
-    return engine::verify(ctx, **backend, opened->url, opened->content_key, sha256);
+  return impl_->on_key<VerifyReport>(key, [&](engine::Context& ctx, net::Backend& backend, const OpenedKey& k) {
+    return engine::verify(ctx, backend, k.url, k.content_key, sha256);
   });
 }
 
 Result<RemoveReport> Storage::remove(const std::string& key, bool force) {
-  return impl_->operation_scope<RemoveReport>([&]() -> Result<RemoveReport> {
-    auto opened = open_key(key, impl_->options);
-    if (!opened) return std::move(opened).error();
-    auto backend = net::backend_for_key(opened->url, impl_->backend_options(), impl_->loop_provider());
-    if (!backend) return std::move(backend).error();
-    auto ctx = impl_->context();
-    return engine::remove(ctx, **backend, opened->url, opened->content_key, force);
+  return impl_->on_key<RemoveReport>(key, [&](engine::Context& ctx, net::Backend& backend, const OpenedKey& k) {
+    return engine::remove(ctx, backend, k.url, k.content_key, force);
   });
 }
 
