@@ -70,14 +70,17 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
       compress = kind.domain != 0 || codec::worth_compressing(bytes.first(std::min<std::size_t>(bytes.size(), 256 << 10)));
     if (resume.stored) {
       if (auto done = resume.stored->find(index); done != resume.stored->end()) {
-        // Stored by an earlier run: its record must describe these very bytes.
+        // Stored by an earlier run: its record must describe these very bytes,
+        // which live in the slot's buffer until it is given back.
+        const bool matches = done->second.size == bytes.size() && !done->second.key.empty();
+        const codec::Sha256Digest d =
+            matches && kind.digests ? codec::sha256(bytes) : codec::Sha256Digest{};  // resumed: hashed here
         window.release(slot);
-        if (done->second.size != bytes.size() || done->second.key.empty()) {
+        if (!matches) {
           failure.set(Error{Errc::kCorrupt, "the push journal does not match the file at piece " +
                                                 std::to_string(index) + "; --no-resume starts over"});
           break;
         }
-        const codec::Sha256Digest d = kind.digests ? codec::sha256(bytes) : codec::Sha256Digest{};  // resumed: hashed here
         std::lock_guard lock(entries_mutex);
         if (kind.digests) {
           if (kind.digests->size() <= index) kind.digests->resize(index + 1);
