@@ -22,7 +22,7 @@ enum class FastPath { kDone, kNotMine };
 // not recomputed: the chunk CRC-32 already covers every byte it covers (and
 // the Adler-32 itself), and the payload has its own CRC-32 in the header.
 Result<FastPath> decode_fast(std::span<const std::byte> png, const ImageInfo& info,
-                             std::span<std::byte> pixels) {
+                             std::span<std::byte> pixels, ChunkCrc check) {
   const std::byte* ihdr = png.data() + png::kSignatureBytes + 8;
   if (ihdr[8] != std::byte{8} || ihdr[9] != std::byte{2} || ihdr[10] != std::byte{0} ||
       ihdr[11] != std::byte{0} || ihdr[12] != std::byte{0})
@@ -60,7 +60,7 @@ Result<FastPath> decode_fast(std::span<const std::byte> png, const ImageInfo& in
     if (static_cast<std::uint16_t>(~n) != load_le16(block + 3)) return FastPath::kNotMine;
     if (length - pos - 5 < n || raw_total - raw_done < n) return FastPath::kNotMine;
     const std::byte* src = block + 5;
-    chunk_crc = crc32(std::span<const std::byte>(block, 5 + n), chunk_crc);
+    if (check == ChunkCrc::kCheck) chunk_crc = crc32(std::span<const std::byte>(block, 5 + n), chunk_crc);
     // Copy the block's scanline bytes, dropping the filter bytes.
     for (std::size_t left = n; left > 0;) {
       const std::size_t column = raw_done % stride;
@@ -76,6 +76,7 @@ Result<FastPath> decode_fast(std::span<const std::byte> png, const ImageInfo& in
     pos += 5 + n;
   }
   if (raw_done != raw_total || length - pos != 4) return FastPath::kNotMine;
+  if (check == ChunkCrc::kCallerChecks) return FastPath::kDone;
   chunk_crc = crc32(std::span<const std::byte>(data + pos, 4), chunk_crc);
   if (chunk_crc != load_be32(data + length))
     return make_error(Errc::kCorrupt, "PNG IDAT chunk CRC mismatch");
@@ -142,14 +143,15 @@ Result<std::span<std::byte>> decode_rgb8_complete(std::span<const std::byte> png
 }
 
 Result<std::span<std::byte>> decode_rgb8(std::span<const std::byte> png,
-                                         std::span<std::byte> pixels, const DecodeLimits& limits) {
+                                         std::span<std::byte> pixels, const DecodeLimits& limits,
+                                         ChunkCrc chunk_crc) {
   auto info = read_image_info(png, limits);
   if (!info) return std::move(info).error();
   if (info->rgb8_bytes() > pixels.size())
     return make_error(Errc::kLimit, "PNG of " + std::to_string(info->width) + "x" +
                                         std::to_string(info->height) +
                                         " pixels is larger than this piece can be");
-  auto fast = decode_fast(png, *info, pixels);
+  auto fast = decode_fast(png, *info, pixels, chunk_crc);
   if (!fast) return std::move(fast).error();
   if (*fast == FastPath::kDone) return pixels.first(info->rgb8_bytes());
   return decode_rgb8_complete(png, pixels, limits);

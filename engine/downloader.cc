@@ -45,7 +45,8 @@ class Fetch {
         decoders_(static_cast<std::size_t>(ctx.pool.size()), 0, codec::pixel_bytes(manifest.width, manifest.height)),
         transforms_(static_cast<std::size_t>(ctx.pool.size()), content_key),
         failure_(ctx.cancel),
-        encrypted_(manifest.encryption != "none") {}
+        encrypted_(manifest.encryption != "none"),
+        authenticated_(encrypted_ && content_key.has_value()) {}
 
   void start(const codec::PieceEntry& piece) {
     Slot& slot = window_.acquire();
@@ -86,7 +87,9 @@ class Fetch {
   Result<std::span<const std::byte>> open_piece(const codec::PieceEntry& piece, std::span<const std::byte> png,
                                                 Slot& decoder, PayloadTransform& transform) {
     if (manifest_.version == 1) return codec::read_storagex_v1_piece(png, decoder.pixels(), ctx_.limits);
-    auto view = codec::read_piece(png, decoder.pixels(), ctx_.limits);
+    // With the content key the AEAD tag vouches for every payload byte.
+    auto view = codec::read_piece(png, decoder.pixels(), ctx_.limits,
+                                  authenticated_ ? codec::PayloadCrc::kAuthenticatedLater : codec::PayloadCrc::kCheck);
     if (!view) return std::move(view).error();
     if (view->header.piece_index != piece.index || view->header.payload_crc32 != piece.crc32 ||
         (view->header.flags & codec::kFlagManifest))
@@ -209,6 +212,7 @@ class Fetch {
   TransformPool transforms_;
   FirstError failure_;
   bool encrypted_;
+  bool authenticated_;  // encrypted and the key is known: the tag, not the CRC, checks payloads
   std::uint64_t started_ = 0;  // positions handed out by start(), in order
 
   struct Ready {

@@ -151,12 +151,41 @@ TEST_CASE("hostile pieces are refused with kCorrupt or kLimit") {
     REQUIRE_FALSE(r);
     CHECK(r.error().code == Errc::kCorrupt);
   }
-  SUBCASE("one flipped payload byte breaks the chunk CRC") {
+  SUBCASE("one flipped payload byte breaks the payload CRC and the chunk CRC") {
     auto png = e.png;
     png[png.size() / 2] ^= std::byte{1};
     auto r = read_piece(png, pixels, kDefaultLimits);
     REQUIRE_FALSE(r);
     CHECK(r.error().code == Errc::kCorrupt);
+    CHECK(r.error().message.find("payload checksum") != std::string::npos);
+    auto d = decode_rgb8(png, pixels, kDefaultLimits);
+    REQUIRE_FALSE(d);
+    CHECK(d.error().message.find("IDAT chunk CRC") != std::string::npos);
+  }
+  SUBCASE("a flipped chunk CRC alone: decode_rgb8 refuses, read_piece has checked every byte it uses") {
+    auto png = e.png;
+    png[png.size() - 12 - 1] ^= std::byte{1};  // the IDAT CRC's last byte, before IEND
+    auto d = decode_rgb8(png, pixels, kDefaultLimits);
+    REQUIRE_FALSE(d);
+    CHECK(d.error().message.find("IDAT chunk CRC") != std::string::npos);
+    auto r = read_piece(png, pixels, kDefaultLimits);
+    REQUIRE(r);
+    CHECK(std::memcmp(r->payload.data(), payload.data(), payload.size()) == 0);
+  }
+  SUBCASE("a flipped header byte is refused even when the payload is authenticated later") {
+    auto png = e.png;
+    const std::size_t first_pixel = 8 + 25 + 8 + 2 + 5 + 1;  // signature, IHDR, IDAT head, zlib, block, filter
+    png[first_pixel + 9] ^= std::byte{1};                     // the piece index
+    auto r = read_piece(png, pixels, kDefaultLimits, PayloadCrc::kAuthenticatedLater);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("header checksum") != std::string::npos);
+  }
+  SUBCASE("an unencrypted piece's payload CRC is checked even when the caller says it authenticates") {
+    auto png = e.png;
+    png[png.size() / 2] ^= std::byte{1};
+    auto r = read_piece(png, pixels, kDefaultLimits, PayloadCrc::kAuthenticatedLater);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("payload checksum") != std::string::npos);
   }
   SUBCASE("not a PNG") {
     auto r = read_piece(bytes_of("<html>hello</html> and some more bytes to pass length"), pixels,
