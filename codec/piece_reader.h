@@ -5,6 +5,7 @@
 #include <span>
 
 #include "codec/piece_format.h"
+#include "codec/png_decoder.h"
 #include "sx/error.h"
 
 namespace sx::codec {
@@ -27,8 +28,10 @@ enum class PayloadCrc { kCheck, kAuthenticatedLater };
 Result<PieceView> read_piece(std::span<const std::byte> png, std::span<std::byte> pixels,
                              const DecodeLimits& limits, PayloadCrc payload_crc = PayloadCrc::kCheck);
 
-// The header and payload CRC checks of read_piece, on pixels already decoded.
-Result<PieceView> check_piece(std::span<const std::byte> pixels, PayloadCrc payload_crc = PayloadCrc::kCheck);
+// The header and payload CRC checks of read_piece, on pixels already decoded
+// (`computed`: the payload CRC the decoder took on the way, if it did).
+Result<PieceView> check_piece(std::span<const std::byte> pixels, PayloadCrc payload_crc = PayloadCrc::kCheck,
+                              const PayloadCrcTap* computed = nullptr);
 
 // storagex 0.1–0.3: pixel bytes are a little-endian u32 payload length, the
 // payload, then zero padding. No checksum exists in that format.
