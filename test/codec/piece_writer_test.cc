@@ -14,6 +14,7 @@
 #include "codec/piece_reader.h"
 #include "codec/piece_writer.h"
 #include "codec/png_decoder.h"
+#include "test/deflated_png.h"
 #include "test/stb_png.h"
 
 using namespace sx;
@@ -122,45 +123,9 @@ TEST_CASE("a PNG from another encoder (filters, zlib) goes through the complete 
                          view->payload.size()) == text);
 }
 
-// A PNG of stored deflate blocks (zlib level 0) whose last row uses the Up
-// filter: the fast path copies (and checksums) every row before it, then
-// hands the image to libspng, whose pixels must be the ones checked.
-std::vector<std::byte> stored_png_with_up_filter_last(std::span<const std::byte> pixels, std::uint32_t width,
-                                                      std::uint32_t rows) {
-  const std::size_t row_bytes = std::size_t{width} * 3;
-  std::vector<unsigned char> raw;
-  for (std::uint32_t r = 0; r < rows; ++r) {
-    const bool up = r + 1 == rows && r > 0;
-    raw.push_back(up ? 2 : 0);
-    for (std::size_t c = 0; c < row_bytes; ++c) {
-      auto v = std::to_integer<unsigned char>(pixels[r * row_bytes + c]);
-      if (up) v = static_cast<unsigned char>(v - std::to_integer<unsigned char>(pixels[(r - 1) * row_bytes + c]));
-      raw.push_back(v);
-    }
-  }
-  uLongf packed_bytes = compressBound(static_cast<uLong>(raw.size()));
-  std::vector<unsigned char> packed(packed_bytes);
-  REQUIRE(compress2(packed.data(), &packed_bytes, raw.data(), static_cast<uLong>(raw.size()), 0) == Z_OK);
-  std::vector<std::byte> png(8);
-  std::memcpy(png.data(), "\x89PNG\r\n\x1a\n", 8);
-  const auto chunk = [&](const char* type, std::span<const unsigned char> data) {
-    const std::size_t at = png.size();
-    png.resize(at + 12 + data.size());
-    store_be32(png.data() + at, static_cast<std::uint32_t>(data.size()));
-    std::memcpy(png.data() + at + 4, type, 4);
-    if (!data.empty()) std::memcpy(png.data() + at + 8, data.data(), data.size());
-    store_be32(png.data() + at + 8 + data.size(),
-               crc32(std::span<const std::byte>(png.data() + at + 4, 4 + data.size())));
-  };
-  unsigned char ihdr[13] = {0, 0, 0, 0, 0, 0, 0, 0, 8, 2, 0, 0, 0};
-  store_be32(reinterpret_cast<std::byte*>(ihdr), width);
-  store_be32(reinterpret_cast<std::byte*>(ihdr + 4), rows);
-  chunk("IHDR", ihdr);
-  chunk("IDAT", std::span<const unsigned char>(packed.data(), packed_bytes));
-  chunk("IEND", {});
-  return png;
-}
-
+// Stored deflate blocks (zlib level 0) with the Up filter on the last row:
+// the fast path copies (and checksums) every row before it, then hands the
+// image to libspng, whose pixels must be the ones checked.
 TEST_CASE("a stored-block PNG the fast path gives up on halfway is checked on libspng's pixels") {
   auto geometry = *geometry_for_piece_size(200000, kDefaultLimits);
   auto payload = random_bytes(200000, 3);
@@ -169,7 +134,7 @@ TEST_CASE("a stored-block PNG the fast path gives up on halfway is checked on li
   REQUIRE(decode_rgb8(e.png, pixels, kDefaultLimits));
   const std::uint32_t rows = geometry.rows_for(payload.size());
   REQUIRE(rows > 2);
-  auto png = stored_png_with_up_filter_last(pixels, geometry.width, rows);
+  auto png = sx::testing::deflated_png(pixels.data(), geometry.width, rows, 0, rows - 1);
   std::vector<std::byte> pixels2(pixel_bytes(geometry.width, geometry.height));
   auto view = read_piece(png, pixels2, kDefaultLimits);
   REQUIRE(view);
@@ -178,7 +143,7 @@ TEST_CASE("a stored-block PNG the fast path gives up on halfway is checked on li
   SUBCASE("and a payload byte changed in a row the fast path had already checksummed is refused") {
     std::vector<std::byte> altered(pixels.begin(), pixels.end());
     altered[kHeaderBytes + 10] ^= std::byte{1};
-    auto bad = stored_png_with_up_filter_last(altered, geometry.width, rows);
+    auto bad = sx::testing::deflated_png(altered.data(), geometry.width, rows, 0, rows - 1);
     auto r = read_piece(bad, pixels2, kDefaultLimits);
     REQUIRE_FALSE(r);
     CHECK(r.error().message.find("payload checksum") != std::string::npos);
