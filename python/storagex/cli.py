@@ -53,9 +53,9 @@ def main(argv=None):
     except sxengine.Error as error:
         sys.stderr.write("storagex: error: %s\n" % error)
         return EXIT_STATUS.get(type(error), 1)
-    except OSError as error:
-        sys.stderr.write("storagex: error: %s\n" % error)
-        return 7
+    except OSError as error:  # the file to upload, before the engine sees it
+        sys.stderr.write("storagex: error: %s: %s\n" % (error.filename, error.strerror))
+        return 3 if isinstance(error, FileNotFoundError) else 7
     except KeyboardInterrupt:
         sys.stderr.write("storagex: interrupted\n")
         return 130
