@@ -202,6 +202,13 @@ class OptionReader {
   sx::Options& o_;
 };
 
+// name=None or a str (the file name recorded in the manifest).
+std::string optional_name(const py::object& name) {
+  if (name.is_none()) return {};
+  if (!py::isinstance<py::str>(name)) throw py::type_error("name must be a str or None");
+  return name.cast<std::string>();
+}
+
 py::object json_loads(const std::string& text) { return py::module_::import("json").attr("loads")(text); }
 
 class PyStorage {
@@ -228,7 +235,7 @@ class PyStorage {
 
   py::object upload(const py::object& path, const py::object& name) {
     const std::string p = fs_path(path);
-    const std::string n = name.is_none() ? std::string() : name.cast<std::string>();
+    const std::string n = optional_name(name);
     return py::str(run<std::string>([&] { return storage_->upload(p, n); }));
   }
 
@@ -265,7 +272,7 @@ class PyStorage {
 
   py::tuple upload_storagex_v1(const py::object& path, const py::object& name) {
     const std::string p = fs_path(path);
-    const std::string n = name.is_none() ? std::string() : name.cast<std::string>();
+    const std::string n = optional_name(name);
     sx::StoragexUpload up = run<sx::StoragexUpload>([&] { return storage_->upload_storagex_v1(p, n); });
     return py::make_tuple(up.key, json_loads(up.meta_json));
   }
