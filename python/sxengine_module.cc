@@ -182,13 +182,18 @@ class OptionReader {
     return value.cast<bool>();
   }
   template <class T>
-  static T integer(const std::string& name, const py::handle& value, T low, T high) {
+  static T integer(const std::string& name, const py::handle& value, unsigned long long low,
+                   unsigned long long high) {
     if (!py::isinstance<py::int_>(value) || py::isinstance<py::bool_>(value))
       throw py::type_error("Storage(" + name + "=...) must be an int");
-    const auto n = value.cast<long long>();
+    const std::string range = " is out of range [" + std::to_string(low) + ", " + std::to_string(high) + "]";
+    const long long n = PyLong_AsLongLong(value.ptr());
+    if (n == -1 && PyErr_Occurred()) {  // past 64 bits
+      PyErr_Clear();
+      raise_usage(name + "=" + py::str(value).cast<std::string>() + range);
+    }
     if (n < 0 || static_cast<unsigned long long>(n) < low || static_cast<unsigned long long>(n) > high)
-      raise_usage(name + "=" + std::to_string(n) + " is out of range [" + std::to_string(low) + ", " +
-                  std::to_string(high) + "]");
+      raise_usage(name + "=" + std::to_string(n) + range);
     return static_cast<T>(n);
   }
   static sx::Options::Compress compress(const std::string& name, const py::handle& value) {
