@@ -43,6 +43,8 @@ int push_storagex_v1(CLI::App& push, const PushArgs& args, CommandLine& line) {
     return usage_error("--format storagex-v1 is unencrypted by nature: --passphrase cannot apply");
   if (push.count("--sha256") > 0) return usage_error("--format storagex-v1 has no place for --sha256");
   if (args.compress == "zstd") return usage_error("--format storagex-v1 cannot carry --compress zstd");
+  if (push.count("--piece-size") > 0)
+    return usage_error("--format storagex-v1 pieces are width x height images: use --width/--height, not --piece-size");
   line.options.passphrase.clear();  // SXENGINE_PASSPHRASE is for encrypted pushes
   return run_with_storage(line, true, [&](Storage& storage, ProgressPrinter& printer) {
     auto pushed = storage.upload_storagex_v1(args.path, args.name);

@@ -34,6 +34,8 @@ expect_line 2 "--format storagex-v1 refuses --sha256" "sha256" \
   "$SX" push --format storagex-v1 --sha256 --backend "dir:$WORK/refused" "$WORK/text.txt"
 expect_line 2 "--format storagex-v1 refuses --compress zstd" "zstd" \
   "$SX" push --format storagex-v1 --compress zstd --backend "dir:$WORK/refused" "$WORK/text.txt"
+expect_line 2 "--format storagex-v1 refuses --piece-size" "width/--height" \
+  "$SX" push --format storagex-v1 --piece-size 1M --backend "dir:$WORK/refused" "$WORK/text.txt"
 expect_line any "a meta too big for one image is refused" "does not fit one 20x20 image" \
   "$SX" push -q --format storagex-v1 --width 20 --height 20 --backend "dir:$WORK/big" "$WORK/text.txt"
 expect_line 2 "--format storagex-v1 refuses a 1x1 image" "cannot hold its 4-byte length" \

@@ -231,3 +231,21 @@ def test_one_operation_at_a_time(random_file):
 
 def test_version():
     assert sxengine.__version__ and sxengine.version().startswith("sxengine " + sxengine.__version__)
+
+
+def test_the_stubs_are_installed_and_match_the_keywords():
+    import ast
+    import pathlib
+    package = pathlib.Path(sxengine.__file__).parent
+    assert (package / "py.typed").exists()
+    stub = ast.parse((package / "_sxengine.pyi").read_text())
+    storage = next(n for n in stub.body if isinstance(n, ast.ClassDef) and n.name == "Storage")
+    init = next(n for n in storage.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
+    keywords = [a.arg for a in init.args.kwonlyargs]
+    assert "backend" in keywords and "piece_size" in keywords and "progress" in keywords
+    for name in keywords:  # every stubbed keyword is one Storage() knows (a wrong type, not an unknown name)
+        with pytest.raises(TypeError) as caught:
+            sxengine.Storage(**{name: object()})
+        assert "unexpected keyword" not in str(caught.value), name
+    methods = {n.name for n in storage.body if isinstance(n, ast.FunctionDef)} - {"__init__"}
+    assert methods == {m for m in dir(sxengine.Storage) if not m.startswith("_")}
