@@ -249,3 +249,46 @@ def test_the_stubs_are_installed_and_match_the_keywords():
         assert "unexpected keyword" not in str(caught.value), name
     methods = {n.name for n in storage.body if isinstance(n, ast.FunctionDef)} - {"__init__"}
     assert methods == {m for m in dir(sxengine.Storage) if not m.startswith("_")}
+
+
+@pytest.fixture
+def http_status_server():
+    """A server on 127.0.0.1 that answers every request with one status."""
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        status = 200
+
+        def do_GET(self):
+            self.send_response(self.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    servers = []
+
+    def start(status):
+        handler = type("Handler%d" % status, (Handler,), {"status": status})
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return "http://127.0.0.1:%d/" % server.server_address[1]
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_http_errors_map_to_their_classes(http_status_server):
+    storage = sxengine.Storage(retries=0)
+    with pytest.raises(sxengine.AuthError) as caught:
+        storage.info(http_status_server(403) + "manifest.png")
+    assert caught.value.code == "denied" and "403" in str(caught.value)
+    with pytest.raises(sxengine.NotFoundError, match="404"):
+        storage.info(http_status_server(404) + "manifest.png")
+    with pytest.raises(sxengine.NetworkError) as caught:
+        storage.info(http_status_server(503) + "manifest.png")
+    assert caught.value.code == "unavailable"
