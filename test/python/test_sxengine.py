@@ -292,3 +292,33 @@ def test_http_errors_map_to_their_classes(http_status_server):
     with pytest.raises(sxengine.NetworkError) as caught:
         storage.info(http_status_server(503) + "manifest.png")
     assert caught.value.code == "unavailable"
+
+
+def test_cancel_from_another_thread(random_file, tmp_path):
+    src = random_file(4_000_000)
+    options = dict(piece_size=64 * 1024, resume=False, backend="dir:%s" % (tmp_path / "store"))
+    key = sxengine.Storage(**options).upload(src)
+    started, cancelled = threading.Event(), threading.Event()
+
+    def progress(event):
+        if event["event"] == "piece" and not started.is_set():
+            started.set()
+            assert cancelled.wait(30)  # hold the transfer until cancel() ran
+
+    storage = sxengine.Storage(progress=progress, **options)
+    outcome = {}
+
+    def download():
+        try:
+            storage.download(key, tmp_path / "out.bin")
+        except sxengine.Error as error:
+            outcome["error"] = error
+
+    worker = threading.Thread(target=download)
+    worker.start()
+    assert started.wait(30)
+    storage.cancel()
+    cancelled.set()
+    worker.join(30)
+    assert isinstance(outcome.get("error"), sxengine.CancelledError), outcome
+    assert not (tmp_path / "out.bin").exists()
