@@ -164,6 +164,9 @@ MHD_Result Server::on_request(void* cls, MHD_Connection* c, const char* url, con
     r->method = method;
     r->path = url;
     *con_cls = r;
+    // Answered on the next call, once MHD has the whole request: a response
+    // queued before makes it close the connection (no keep-alive).
+    if (r->method != "PUT") return MHD_YES;
   }
   try {
     return self->handle(c, *r, upload_data, upload_data_size);
@@ -230,8 +233,11 @@ MHD_Result Server::handle(MHD_Connection* c, Request& r, const char* upload_data
 }
 
 MHD_Result Server::handle_file(MHD_Connection* c, Request& r, bool head) {
-  const char* key = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "key");
-  auto opened = opener_->open(key ? key : "");
+  // With its length: a %00 in the key must not cut it short unseen.
+  const char* key = nullptr;
+  std::size_t key_size = 0;
+  if (MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "key", 3, &key, &key_size) != MHD_YES) key = nullptr;
+  auto opened = opener_->open(key ? std::string_view(key, key_size) : std::string_view());
   if (!opened) return answer_failure(c, r, opened.error());
   std::shared_ptr<const OpenedFile> file = std::move(*opened);
   const codec::Manifest& m = file->manifest;
@@ -341,11 +347,12 @@ Status Server::run() {
   unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
   if (address->ipv6) flags |= MHD_USE_IPv6;
   MHD_Daemon* daemon = MHD_start_daemon(
-      flags, 0, nullptr, nullptr, &Server::on_request, this, MHD_OPTION_SOCK_ADDR,
+      flags, 0, nullptr, nullptr, &Server::on_request, this, MHD_OPTION_EXTERNAL_LOGGER, &Server::on_mhd_log, this,
+      MHD_OPTION_SOCK_ADDR,
       reinterpret_cast<sockaddr*>(&address->address), MHD_OPTION_CONNECTION_LIMIT,
       static_cast<unsigned>(options_.max_connections), MHD_OPTION_CONNECTION_TIMEOUT,
       static_cast<unsigned>(options_.idle_timeout_s), MHD_OPTION_NOTIFY_COMPLETED, &Server::on_completed, this,
-      MHD_OPTION_EXTERNAL_LOGGER, &Server::on_mhd_log, this, MHD_OPTION_END);
+      MHD_OPTION_END);
   if (!daemon) {
     fetcher_->stop();
     return make_error(Errc::kIo, "cannot listen on " + options_.listen + " (in use, or not an address of this machine?)");
