@@ -18,7 +18,7 @@ CommandRunner add_serve_command(CLI::App& app) {
   serve->add_option("--listen", options->listen, "ADDR:PORT to listen on (numeric; [::1]:PORT for IPv6)")
       ->capture_default_str();
   serve->add_option("--cache-size", options->cache_bytes,
-                    "bytes of decoded pieces held at once, all clients together (256M)")
+                    "memory for pieces, fetch buffers and manifests, all clients together")
       ->transform(CLI::AsSizeValue(false))->capture_default_str();
   serve->add_option("--max-connections", options->max_connections, "connections at once; more are closed")
       ->check(CLI::Range(1, 4096))->capture_default_str();
@@ -36,7 +36,6 @@ CommandRunner add_serve_command(CLI::App& app) {
 
   return [serve, options]() -> int {
     if (!serve->parsed()) return -1;
-    if (options->cache_bytes < (std::size_t{1} << 20)) return usage_error("--cache-size must be at least 1M");
     if (options->engine.insecure)
       fmt::print(stderr, "sxengine: warning: --insecure: TLS certificates are NOT verified\n");
     gateway::ServeHooks hooks;

@@ -72,8 +72,8 @@ std::string printable(std::string_view s) {
 
 class Server {
  public:
-  Server(const GatewayOptions& options, const ServeHooks& hooks)
-      : options_(options), hooks_(hooks), cache_(options.cache_bytes), manifests_(options.cache_bytes / 8) {}
+  Server(const GatewayOptions& options, const ServeHooks& hooks, const MemoryBudget& budget)
+      : options_(options), hooks_(hooks), cache_(budget.pieces), manifests_(budget.manifests) {}
 
   Status run();
 
@@ -370,8 +370,26 @@ Status Server::run() {
 
 }  // namespace
 
+Result<MemoryBudget> memory_budget(std::size_t cache_bytes, int parallel) {
+  MemoryBudget b;
+  b.manifests = cache_bytes / 16;
+  // A fetch in flight holds the received image and its decoded pixels
+  // (engine/downloader.cc) besides the payload the cache counts.
+  b.fetch_buffers = static_cast<std::size_t>(std::max(1, parallel)) * 2 * kBudgetPieceBytes;
+  const std::size_t fixed = b.manifests + b.fetch_buffers;
+  if (cache_bytes < fixed + 4 * kBudgetPieceBytes)
+    return make_error(Errc::kInvalidArgument,
+                      "--cache-size " + std::to_string(cache_bytes >> 20) + "M is too small for --parallel " +
+                          std::to_string(parallel) + ": it needs at least " +
+                          std::to_string((fixed + 4 * kBudgetPieceBytes) >> 20) + "M (or lower --parallel)");
+  b.pieces = cache_bytes - fixed;
+  return b;
+}
+
 Status serve(const GatewayOptions& options, const ServeHooks& hooks) {
-  Server server(options, hooks);
+  auto budget = memory_budget(options.cache_bytes, options.engine.parallel);
+  if (!budget) return std::move(budget).error();
+  Server server(options, hooks, *budget);
   return server.run();
 }
 
