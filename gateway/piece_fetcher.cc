@@ -99,7 +99,11 @@ void PieceFetcher::run() {
       job = std::move(from.front());
       from.pop_front();
     }
-    fetch(job);
+    try {
+      fetch(job);
+    } catch (const std::exception& e) {  // bad_alloc: this piece fails, the gateway goes on
+      cache_.fail(*job.entry, Error{Errc::kLimit, std::string("piece fetch failed: ") + e.what()});
+    }
   }
 }
 

@@ -7,6 +7,9 @@
       with the right Content-Range. Prints "ok COUNT"; exits 1 on a mismatch.
   serve_client.py disconnect URL BYTES
       GETs URL, reads BYTES of the body, then closes the socket mid-body.
+  serve_client.py stall URL COUNT
+      COUNT connections GET URL and read 64 KiB each, then stop reading;
+      prints "stalled COUNT" and holds them open until stdin closes.
 """
 import http.client
 import os
@@ -82,7 +85,22 @@ def disconnect(url, nbytes):
     return 0 if resp.status == 200 and len(got) == nbytes else 1
 
 
+def stall(url, count):
+    held = []
+    for _ in range(count):
+        conn, path = connect(url)
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        resp.read(65536)
+        held.append((conn, resp))
+    print("stalled %d" % count, flush=True)
+    sys.stdin.read()  # until the test closes our stdin (or kills us)
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "stall":
+        sys.exit(stall(sys.argv[2], int(sys.argv[3])))
     if sys.argv[1] == "ranges":
         sys.exit(ranges(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])))
     if sys.argv[1] == "disconnect":

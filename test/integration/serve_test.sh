@@ -146,6 +146,42 @@ grep -q "GET /file 200 .*(cut short)" "$WORK/gw.err" && pass "the cut response i
 curl -s -o "$WORK/got.after" --max-time 60 "$B"
 same_file "$WORK/big.bin" "$WORK/got.after" "a whole GET after the disconnect"
 
+# --- two readers of one fresh file: its pieces are fetched once for both, and
+# the one that leaves early does not cancel what the other still needs
+random_file "$WORK/shared.bin" $((48 * 1048576 + 5))
+SHARED_KEY=$("$SX" push -q --backend "${NGINX_URL}shared/" "$WORK/shared.bin")
+SH="${gw_URL}file?key=$(enc "$SHARED_KEY")"
+before=$(piece_gets shared)
+curl -s -o "$WORK/got.shared" --max-time 60 --limit-rate 24M "$SH" & slow_pid=$!; track $slow_pid
+"$PY" "$CLIENT" disconnect "$SH" 2000000 > "$WORK/disc2.out" 2>&1 || fail "second disconnect: $(shown "$WORK/disc2.out")"
+wait $slow_pid; untrack $slow_pid
+same_file "$WORK/shared.bin" "$WORK/got.shared" "a reader is unharmed by another leaving the same file"
+gets=$(( $(piece_gets shared) - before ))
+[ "$gets" -le 8 ] && pass "two readers of 7 pieces: $gets GETs at nginx (manifest + each piece once)" ||
+  fail "two readers of 7 pieces cost $gets GETs"
+
+# --- a reader that leaves stops the fetching: a fresh 200 MiB file, 1 MB read
+random_file "$WORK/lone.bin" $((200 * 1048576))
+LONE_KEY=$("$SX" push -q --backend "${NGINX_URL}lone/" "$WORK/lone.bin")
+rm -f "$WORK/lone.bin"
+before=$(piece_gets lone)
+"$PY" "$CLIENT" disconnect "${gw_URL}file?key=$(enc "$LONE_KEY")" 1000000 > "$WORK/disc3.out" 2>&1 || fail "third disconnect"
+for ((i = 0; i < 100; i++)); do [ "$(grep -c "cut short" "$WORK/gw.err")" -ge 3 ] && break; sleep 0.05; done
+expect_status 200 "healthy after a reader left" "${gw_URL}healthz"
+gets=$(( $(piece_gets lone) - before ))
+[ "$gets" -le 4 ] && pass "a reader that left after 1 MB of 200 MiB: $gets GETs at nginx, not 26" ||
+  fail "a reader that left after 1 MB still cost $gets GETs"
+
+# --- slow clients do not stall the others: 8 connections stop reading
+exec {stall_in}> >("$PY" "$CLIENT" stall "$B" 8 > "$WORK/stall.out" 2>&1)
+for ((i = 0; i < 200; i++)); do grep -q stalled "$WORK/stall.out" 2>/dev/null && break; sleep 0.05; done
+grep -q "stalled 8" "$WORK/stall.out" || fail "stall client: $(shown "$WORK/stall.out")"
+curl -s -o "$WORK/got.meanwhile" --max-time 30 "$SH"
+same_file "$WORK/shared.bin" "$WORK/got.meanwhile" "a whole GET while 8 clients stall"
+"$PY" "$CLIENT" ranges "$S" "$WORK/notes.txt" 16 3 > "$WORK/py.out" 2>&1 &&
+  pass "16 ranges while 8 clients stall" || fail "ranges while clients stall: $(shown "$WORK/py.out")"
+exec {stall_in}>&-
+
 # --- errors: statuses with short plain-text reasons
 expect_status 400 "no key" "${gw_URL}file"
 expect_status 400 "a key that is not a URL" "${gw_URL}file?key=garbage"
