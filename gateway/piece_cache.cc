@@ -1,8 +1,25 @@
 #include "gateway/piece_cache.h"
 
-#include <new>
+#include <sys/mman.h>
+
+#include <algorithm>
 
 namespace sx::gateway {
+
+void PieceCache::Unmap::operator()(std::byte* p) const noexcept { ::munmap(p, bytes); }
+
+namespace {
+
+// Mapped directly rather than malloc'd: a piece buffer is reused through
+// spare_ and never shares an allocator arena with anything else.
+PieceCache::Buffer map_buffer(std::size_t bytes) {
+  if (bytes == 0) return PieceCache::Buffer(nullptr, PieceCache::Unmap{0});
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return PieceCache::Buffer(nullptr, PieceCache::Unmap{0});
+  return PieceCache::Buffer(static_cast<std::byte*>(p), PieceCache::Unmap{bytes});
+}
+
+}  // namespace
 
 struct PieceCache::Entry {
   enum class State { kPending, kReady, kFailed };
@@ -12,8 +29,8 @@ struct PieceCache::Entry {
   int pins = 0;
   bool in_map = true;
   bool fetching = false;   // between start() and complete()/fail()
-  bool charged = true;     // `bytes` are counted in used_
-  std::vector<std::byte> data;
+  bool charged = true;     // `bytes` are counted in committed_
+  Buffer data{nullptr, Unmap{0}};  // `bytes` long once started (maybe a spare, with old bytes: the fetch overwrites all)
   std::optional<Error> error;
   std::function<void()> cancel;
   std::list<Entry*>::iterator idle_position;
@@ -43,7 +60,7 @@ bool PieceCache::Pin::wait_for(std::chrono::milliseconds slice) const {
 
 Result<std::span<const std::byte>> PieceCache::Pin::payload() const {
   std::lock_guard lock(cache_->mutex_);
-  if (entry_->state == Entry::State::kReady) return std::span<const std::byte>(entry_->data);
+  if (entry_->state == Entry::State::kReady) return std::span<const std::byte>(entry_->data.get(), entry_->bytes);
   if (entry_->error) return *entry_->error;
   return make_error(Errc::kTransient, "piece not fetched yet");
 }
@@ -52,12 +69,32 @@ PieceCache::PieceCache(std::size_t capacity_bytes) : capacity_(capacity_bytes), 
 
 PieceCache::~PieceCache() = default;
 
-bool PieceCache::make_room(std::size_t bytes, std::size_t limit) {
-  while (used_ + bytes > limit && !idle_.empty()) {
-    Entry* victim = idle_.front();
-    forget(*victim);
+bool PieceCache::make_room(Entry& entry, std::size_t limit) {
+  const std::size_t bytes = entry.bytes;
+  for (;;) {
+    if (committed_ + bytes <= limit) {
+      // A spare of the same size is memory already held: reuse it.
+      auto same = std::find_if(spare_.begin(), spare_.end(), [&](const Buffer& b) { return b.get_deleter().bytes == bytes; });
+      if (same != spare_.end() && bytes > 0) {
+        entry.data = std::move(*same);
+        spare_.erase(same);
+        spare_bytes_ -= bytes;
+        committed_ += bytes;
+        return true;
+      }
+      if (committed_ + spare_bytes_ + bytes <= capacity_) {
+        committed_ += bytes;
+        return true;
+      }
+      if (!spare_.empty()) {  // spares of other sizes go first
+        spare_bytes_ -= spare_.back().get_deleter().bytes;
+        spare_.pop_back();
+        continue;
+      }
+    }
+    if (idle_.empty()) return false;
+    forget(*idle_.front());  // its buffer becomes a spare
   }
-  return used_ + bytes <= limit;
 }
 
 void PieceCache::forget(Entry& entry) {
@@ -66,9 +103,12 @@ void PieceCache::forget(Entry& entry) {
     entry.idle = false;
   }
   if (entry.charged && !entry.fetching) {
-    used_ -= entry.bytes;
+    committed_ -= entry.bytes;
     entry.charged = false;
-    std::vector<std::byte>().swap(entry.data);
+    if (entry.data) {
+      spare_bytes_ += entry.bytes;
+      spare_.push_back(std::move(entry.data));
+    }
   }
   if (entry.in_map) {
     entry.in_map = false;
@@ -85,6 +125,7 @@ PieceCache::Acquired PieceCache::acquire(const std::string& id, std::size_t byte
     return out;
   }
   std::unique_lock lock(mutex_);
+  std::shared_ptr<Entry> fresh;
   for (;;) {
     if (auto it = map_.find(id); it != map_.end()) {
       Entry& entry = *it->second;
@@ -98,22 +139,24 @@ PieceCache::Acquired PieceCache::acquire(const std::string& id, std::size_t byte
       return out;
     }
     const std::size_t limit = want == Want::kAhead ? capacity_ - reserve_ : capacity_;
-    if (make_room(bytes, limit)) break;
+    if (!fresh) {
+      fresh = std::make_shared<Entry>();
+      fresh->id = id;
+      fresh->bytes = bytes;
+    }
+    if (make_room(*fresh, limit)) break;
     if (want == Want::kAhead) {
       out.refused = Error{Errc::kLimit, "no room for read-ahead"};
       return out;
     }
-    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout && used_ + bytes > capacity_ &&
+    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout && committed_ + bytes > capacity_ &&
         idle_.empty()) {
       out.refused = Error{Errc::kTransient, "the gateway's piece cache stayed full (too many slow clients)"};
       return out;
     }
   }
-  auto entry = std::make_shared<Entry>();
-  entry->id = id;
-  entry->bytes = bytes;
+  std::shared_ptr<Entry> entry = std::move(fresh);
   entry->pins = 1;
-  used_ += bytes;
   map_.emplace(id, entry);
   out.pin = Pin(this, entry);
   out.fetch = std::move(entry);
@@ -123,14 +166,12 @@ PieceCache::Acquired PieceCache::acquire(const std::string& id, std::size_t byte
 std::optional<std::span<std::byte>> PieceCache::start(Entry& entry, std::function<void()> cancel) {
   std::lock_guard lock(mutex_);
   if (!entry.in_map || entry.pins == 0) return std::nullopt;
-  try {
-    entry.data.resize(entry.bytes);  // counted in used_ since acquire()
-  } catch (const std::bad_alloc&) {
-    return std::nullopt;
-  }
+  // Counted since acquire(); a spare was handed over there, else mapped now.
+  if (!entry.data) entry.data = map_buffer(entry.bytes);
+  if (!entry.data && entry.bytes > 0) return std::nullopt;
   entry.fetching = true;
   entry.cancel = std::move(cancel);
-  return std::span<std::byte>(entry.data);
+  return std::span<std::byte>(entry.data.get(), entry.bytes);
 }
 
 void PieceCache::complete(Entry& entry) {
@@ -187,7 +228,12 @@ void PieceCache::release(const std::shared_ptr<Entry>& entry) {
 
 std::size_t PieceCache::used_bytes() const {
   std::lock_guard lock(mutex_);
-  return used_;
+  return committed_;
+}
+
+std::size_t PieceCache::spare_bytes() const {
+  std::lock_guard lock(mutex_);
+  return spare_bytes_;
 }
 
 std::size_t PieceCache::entries() const {

@@ -32,6 +32,11 @@ class PieceCache {
  public:
   using Clock = std::chrono::steady_clock;
   struct Entry;
+  struct Unmap {
+    std::size_t bytes;
+    void operator()(std::byte* p) const noexcept;
+  };
+  using Buffer = std::unique_ptr<std::byte, Unmap>;  // an mmap'd piece buffer
 
   // Holds one entry (move-only). Empty when no room could be had.
   class Pin {
@@ -85,13 +90,17 @@ class PieceCache {
   void fail(Entry& entry, Error error);
 
   std::size_t capacity() const { return capacity_; }
-  std::size_t used_bytes() const;   // reserved or held, the bound's subject
+  // Pieces reserved, being fetched or held; plus spare buffers kept for
+  // reuse (a fresh mapping costs a page fault per page): the sum of the two
+  // never exceeds the capacity.
+  std::size_t used_bytes() const;
+  std::size_t spare_bytes() const;
   std::size_t entries() const;      // ready or being fetched
   std::uint64_t hits() const;       // acquire() found the entry
 
  private:
   void release(const std::shared_ptr<Entry>& entry);
-  bool make_room(std::size_t bytes, std::size_t limit);  // with mutex_ held
+  bool make_room(Entry& entry, std::size_t limit);  // with mutex_ held: counts entry.bytes, maybe hands it a spare
   void forget(Entry& entry);                             // with mutex_ held
 
   const std::size_t capacity_;
@@ -100,7 +109,9 @@ class PieceCache {
   std::condition_variable changed_;  // an entry became ready or failed, or room was freed
   std::unordered_map<std::string, std::shared_ptr<Entry>> map_;
   std::list<Entry*> idle_;  // ready entries no pin holds, least recently used first
-  std::size_t used_ = 0;
+  std::size_t committed_ = 0;      // bytes of the entries in map_ and of abandoned ones still fetching
+  std::vector<Buffer> spare_;      // buffers of forgotten entries, for reuse
+  std::size_t spare_bytes_ = 0;
   std::uint64_t hits_ = 0;
 };
 

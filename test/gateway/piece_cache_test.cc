@@ -51,7 +51,7 @@ TEST_CASE("PieceCache never holds more than its capacity and evicts the least re
     REQUIRE(got.pin);
     REQUIRE(got.fetch);
     fetch(cache, *got.fetch, std::byte{1});
-    CHECK(cache.used_bytes() <= 1000);
+    CHECK(cache.used_bytes() + cache.spare_bytes() <= 1000);
   }
   CHECK(cache.entries() == 3);
   CHECK(cache.acquire("f:9", 300, PieceCache::Want::kNow, soon()).fetch == nullptr);  // the newest stayed
@@ -101,6 +101,7 @@ TEST_CASE("PieceCache: the last pin of a piece being fetched cancels the fetch a
   CHECK(cache.used_bytes() == 400);  // the fetch still writes into its buffer
   cache.fail(*a.fetch, sx::Error{sx::Errc::kCancelled, "cancelled"});
   CHECK(cache.used_bytes() == 0);
+  CHECK(cache.spare_bytes() == 400);  // its buffer, kept for the next piece of that size
   // A piece abandoned before its fetch began is skipped by the fetcher.
   auto d = cache.acquire("f:1", 400, PieceCache::Want::kNow, soon());
   auto entry = d.fetch;
@@ -128,4 +129,23 @@ TEST_CASE("PieceCache refuses a piece larger than the whole cache") {
   CHECK_FALSE(a.pin);
   REQUIRE(a.refused);
   CHECK(a.refused->code == sx::Errc::kLimit);
+}
+
+TEST_CASE("PieceCache reuses the buffer of an evicted piece of the same size") {
+  PieceCache cache(1000);
+  auto a = cache.acquire("f:0", 600, PieceCache::Want::kNow, soon());
+  fetch(cache, *a.fetch, std::byte{9});
+  a.pin.reset();
+  auto b = cache.acquire("f:1", 600, PieceCache::Want::kNow, soon());  // evicts f:0
+  REQUIRE(b.fetch);
+  CHECK(cache.spare_bytes() == 0);  // f:0's buffer went to f:1, not to a spare
+  CHECK(cache.used_bytes() == 600);
+  fetch(cache, *b.fetch, std::byte{3});
+  REQUIRE(b.pin.wait_for(0ms));
+  CHECK((*b.pin.payload())[0] == std::byte{3});
+  // A piece of another size frees spares until it fits.
+  b.pin.reset();
+  auto c = cache.acquire("f:2", 900, PieceCache::Want::kNow, soon());
+  REQUIRE(c.pin);
+  CHECK(cache.used_bytes() + cache.spare_bytes() <= 1000);
 }
