@@ -7,7 +7,8 @@
 #
 # 1. whole file: curl GET through a freshly started gateway (cold cache, so it
 #    fetches the manifest and every piece, as pull does) to a file, vs pull
-#    to a file; medians and their ratio.
+#    to a file; pairs in alternating order, each after a sync; medians and
+#    their ratio.
 # 2. time to first byte of a 1 MiB range in the middle of a 1 GiB file, the
 #    manifest already cached (a HEAD first), cold pieces; piece GETs counted
 #    in nginx's access log.
@@ -48,16 +49,24 @@ KEY=$("$SX" push -q --backend "${NGINX_URL}whole/" "$WORK/file.bin")
 
 # 1. whole file
 gw_times=() pull_times=()
-for ((r = 1; r <= ROUNDS; r++)); do
+time_gateway() {
   start_serve
-  t0=$(now); curl -s --fail -o "$WORK/gw.out" "${SERVE_URL}file?key=$(enc "$KEY")"; t1=$(now)
+  sync; t0=$(now); curl -s --fail -o "$WORK/gw.out" "${SERVE_URL}file?key=$(enc "$KEY")"; t1=$(now)
   stop_serve
   cmp -s "$WORK/file.bin" "$WORK/gw.out" || { echo "gateway bytes differ" >&2; exit 1; }
+  rm -f "$WORK/gw.out"
   gw_times+=("$(echo "$t1 - $t0" | bc -l)")
-  rm -f "$WORK/pull.out"
-  t0=$(now); "$SX" pull -q -f "$KEY" "$WORK/pull.out"; t1=$(now)
+}
+time_pull() {
+  sync; t0=$(now); "$SX" pull -q -f "$KEY" "$WORK/pull.out"; t1=$(now)
   cmp -s "$WORK/file.bin" "$WORK/pull.out" || { echo "pull bytes differ" >&2; exit 1; }
+  rm -f "$WORK/pull.out"
   pull_times+=("$(echo "$t1 - $t0" | bc -l)")
+}
+# Pairs in alternating order (gateway first, then pull first), each run after
+# a sync so that neither pays for the other's writeback.
+for ((r = 1; r <= ROUNDS; r++)); do
+  if ((r % 2)); then time_gateway; time_pull; else time_pull; time_gateway; fi
 done
 gw=$(printf '%s\n' "${gw_times[@]}" | median)
 pull=$(printf '%s\n' "${pull_times[@]}" | median)
