@@ -204,7 +204,11 @@ void Server::on_mhd_log(void* cls, const char* format, va_list ap) {
 
 MHD_Result Server::handle(MHD_Connection* c, Request& r, const char* upload_data, std::size_t* upload_data_size) {
   if (r.upload || r.upload_error) return handle_upload(c, r, upload_data, upload_data_size);
-  if (r.answered) return MHD_YES;  // the body of a refused PUT: discarded
+  if (*upload_data_size > 0 && r.method != "PUT") {  // a body nothing here reads: discarded
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  if (r.answered) return MHD_YES;
   const bool get = r.method == "GET", head = r.method == "HEAD";
   if (r.path == "/healthz") {
     if (!get && !head) return answer_text(c, r, 405, "method not allowed\n");

@@ -36,16 +36,16 @@ start_serve() {
   printf -v "${name}_PID" '%s' "$pid"
 }
 
-# stop_serve NAME: SIGTERM, then it must exit 0 within 10 s.
+# stop_serve NAME [SIGNAL]: SIGTERM (or SIGNAL), then it must exit 0 within 10 s.
 stop_serve() {
-  local pidvar=${1}_PID i rc=0
+  local pidvar=${1}_PID i rc=0 sig=${2:-TERM}
   local pid=${!pidvar}
-  kill -TERM "$pid" 2>/dev/null
+  kill -"$sig" "$pid" 2>/dev/null
   for ((i = 0; i < 200; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   if kill -0 "$pid" 2>/dev/null; then fail "serve $1 still runs 10 s after SIGTERM"; kill -KILL "$pid"; fi
   wait "$pid" 2>/dev/null || rc=$?
   untrack "$pid"
-  [ "$rc" -eq 0 ] && pass "serve $1 stops cleanly on SIGTERM" || fail "serve $1 exit $rc after SIGTERM"
+  [ "$rc" -eq 0 ] && pass "serve $1 stops cleanly on SIG$sig" || fail "serve $1 exit $rc after SIG$sig"
 }
 
 # status URL [CURL ARGS...]: the HTTP status of a GET (000: no answer).
@@ -110,6 +110,8 @@ curl -s -o "$WORK/got.multi" -w '%{http_code}' --max-time 30 -H "Range: bytes=0-
 [ "$(cat "$WORK/code.multi")" = 200 ] && cmp -s "$WORK/got.multi" "$WORK/notes.txt" &&
   pass "multi-range: the whole file, 200 (documented)" || fail "multi-range: $(cat "$WORK/code.multi")"
 expect_status 200 "a malformed Range is ignored" "$S" -H "Range: bytes=9-1"
+expect_status 200 "a GET with a body (discarded)" "$S" -X GET --data-binary @"$WORK/notes.txt" -o /dev/null
+expect_status 405 "POST /file" "$S" -X POST -d x
 
 # --- a 1 MB range of the big file: at most 2 piece GETs at nginx
 B="${gw_URL}file?key=$(enc "$BIG_KEY")"
@@ -214,7 +216,13 @@ stop_serve wide
 start_serve widefile --listen 0.0.0.0:0 --allow-file-keys
 wide_port=${widefile_URL##*:}; wide_port=${wide_port%/}
 expect_status 200 "a file:// key off loopback with --allow-file-keys" "http://127.0.0.1:$wide_port/file?key=$(enc "$LOCAL_KEY")"
-stop_serve widefile
+stop_serve widefile INT
+start_serve v6 --listen '[::1]:0'
+if [[ "$v6_URL" =~ ^http://\[::1\]:[0-9]+/$ ]]; then
+  curl -s -o "$WORK/got.v6" --max-time 30 "${v6_URL}file?key=$(enc "$SMALL_KEY")"
+  same_file "$WORK/notes.txt" "$WORK/got.v6" "serve on [::1]"
+else fail "serve on [::1] printed '$v6_URL'"; fi
+stop_serve v6
 
 # --- --token and uploads
 start_serve up --listen 127.0.0.1:0 --token s3cret --allow-upload --backend "${NGINX_URL}up/"
