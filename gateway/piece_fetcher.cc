@@ -18,6 +18,19 @@ namespace sx::gateway {
 struct PieceFetcher::Control {
   engine::CancelToken token;
   net::OperationId operation = 0;
+  std::mutex mutex;    // guards ended: a cancel after end_operation would mark the id for ever
+  bool ended = false;
+
+  void cancel(net::EventLoop& loop) {
+    token.request();
+    std::lock_guard lock(mutex);
+    if (!ended) loop.cancel(operation);
+  }
+  void end(net::EventLoop& loop) {
+    std::lock_guard lock(mutex);
+    ended = true;
+    loop.end_operation(operation);
+  }
 };
 
 namespace {
@@ -40,6 +53,16 @@ net::TransferOptions transfer_options(const Options& options) {
   t.max_in_flight = static_cast<std::size_t>(std::max(1, options.parallel)) * 2;
   t.max_bytes_per_second = options.bwlimit_bytes_per_s;
   return t;
+}
+
+// As pull's (engine/storage.cc), with the fetch's own operation id.
+net::BackendOptions backend_options_for(const Options& options, net::OperationId operation) {
+  net::BackendOptions b;
+  b.endpoint = options.endpoint;
+  b.explicit_cacert = !options.cacert.empty();
+  b.operation = operation;
+  b.check_body = engine::png_body_check(codec::kDefaultLimits);
+  return b;
 }
 
 }  // namespace
@@ -65,10 +88,7 @@ void PieceFetcher::stop() {
     stopping_ = true;
     urgent_.clear();
     ahead_.clear();
-    for (const auto& control : running_) {
-      control->token.request();
-      loop_->cancel(control->operation);
-    }
+    for (const auto& control : running_) control->cancel(*loop_);
   }
   wake_.notify_all();
   for (std::thread& t : threads_) t.join();
@@ -111,10 +131,7 @@ void PieceFetcher::fetch(const Job& job) {
   auto control = std::make_shared<Control>();
   control->operation = ++last_operation_;
   net::EventLoop* loop = loop_.get();
-  auto buffer = cache_.start(*job.entry, [control, loop] {
-    control->token.request();
-    loop->cancel(control->operation);
-  });
+  auto buffer = cache_.start(*job.entry, [control, loop] { control->cancel(*loop); });
   if (!buffer) {
     // Nobody wants it any more (or no memory): the cache forgets it.
     return cache_.fail(*job.entry, Error{Errc::kCancelled, "no longer wanted"});
@@ -126,11 +143,7 @@ void PieceFetcher::fetch(const Job& job) {
   }
   engine::Context ctx{options_, *pool_, control->token, codec::kDefaultLimits, codec::ManifestLimits{},
                       [loop] { return loop->retries(); }};
-  net::BackendOptions backend_options;
-  backend_options.endpoint = options_.endpoint;
-  backend_options.explicit_cacert = !options_.cacert.empty();
-  backend_options.operation = control->operation;
-  backend_options.check_body = engine::png_body_check(codec::kDefaultLimits);
+  const net::BackendOptions backend_options = backend_options_for(options_, control->operation);
   Status status;
   auto backend = net::backend_for_key(job.file->url, backend_options, [loop]() -> Result<net::EventLoop*> { return loop; });
   if (!backend) {
@@ -144,7 +157,7 @@ void PieceFetcher::fetch(const Job& job) {
       return {};
     });
   }
-  loop->end_operation(control->operation);
+  control->end(*loop);
   {
     std::lock_guard lock(mutex_);
     running_.erase(control);
@@ -169,11 +182,7 @@ Result<codec::Manifest> PieceFetcher::fetch_manifest(const std::string& url,
   net::EventLoop* loop = loop_.get();
   engine::Context ctx{options_, *pool_, control->token, codec::kDefaultLimits, codec::ManifestLimits{},
                       [loop] { return loop->retries(); }};
-  net::BackendOptions backend_options;
-  backend_options.endpoint = options_.endpoint;
-  backend_options.explicit_cacert = !options_.cacert.empty();
-  backend_options.operation = control->operation;
-  backend_options.check_body = engine::png_body_check(codec::kDefaultLimits);
+  const net::BackendOptions backend_options = backend_options_for(options_, control->operation);
   Result<codec::Manifest> result = make_error(Errc::kIo, "no result");
   auto backend = net::backend_for_key(url, backend_options, [loop]() -> Result<net::EventLoop*> { return loop; });
   if (!backend) {
@@ -188,7 +197,7 @@ Result<codec::Manifest> PieceFetcher::fetch_manifest(const std::string& url,
       result = std::move(fetched->manifest);
     }
   }
-  loop->end_operation(control->operation);
+  control->end(*loop);
   std::lock_guard lock(mutex_);
   running_.erase(control);
   return result;
