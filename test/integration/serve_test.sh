@@ -67,6 +67,8 @@ SMALL_KEY=$("$SX" push -q --piece-size 1M --backend "${NGINX_URL}small/" "$WORK/
 BIG_KEY=$("$SX" push -q --backend "${NGINX_URL}big/" "$WORK/big.bin") || { echo "FAIL: push big" >&2; exit 1; }
 SMALL_SIZE=$(stat -c %s "$WORK/notes.txt")
 
+"$SX" serve --help | grep -q -- "--listen TEXT=127.0.0.1:8340" && pass "serve listens on 127.0.0.1:8340 by default" ||
+  fail "serve's default --listen is not 127.0.0.1:8340"
 start_serve gw --listen 127.0.0.1:0
 [[ "$gw_URL" =~ ^http://127\.0\.0\.1:[0-9]+/$ ]] && pass "serve prints its URL: $gw_URL" || fail "serve printed '$gw_URL'"
 expect_status 200 "GET /healthz" "${gw_URL}healthz"
