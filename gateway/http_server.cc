@@ -204,7 +204,8 @@ void Server::on_mhd_log(void* cls, const char* format, va_list ap) {
 
 MHD_Result Server::handle(MHD_Connection* c, Request& r, const char* upload_data, std::size_t* upload_data_size) {
   if (r.upload || r.upload_error) return handle_upload(c, r, upload_data, upload_data_size);
-  if (*upload_data_size > 0 && r.method != "PUT") {  // a body nothing here reads: discarded
+  // A body nothing here reads (a GET's, a refused PUT's): discarded.
+  if (*upload_data_size > 0 && (r.method != "PUT" || r.answered)) {
     *upload_data_size = 0;
     return MHD_YES;
   }
