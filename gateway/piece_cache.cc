@@ -112,7 +112,9 @@ void PieceCache::forget(Entry& entry) {
   }
   if (entry.in_map) {
     entry.in_map = false;
-    map_.erase(entry.id);  // may drop the last reference: touch nothing after
+    // By iterator, not by entry.id: erasing may destroy the entry (and its
+    // id) when the map held the last reference. Touch nothing after.
+    map_.erase(map_.find(entry.id));
   }
 }
 
