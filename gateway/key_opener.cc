@@ -54,7 +54,14 @@ HttpFailure http_failure(const Error& error) {
   switch (error.code) {
     case Errc::kInvalidArgument: return {400, reason};
     case Errc::kNotFound: return {404, reason};
-    case Errc::kDenied: return {403, reason};
+    case Errc::kDenied:
+      // The client's key (none, a passphrase key) or this gateway's policy:
+      // 403. Otherwise the backend refused the gateway (401/403, a TLS
+      // certificate): the gateway's problem, 502.
+      if (reason.find("no key was given") != std::string::npos || reason.find("passphrase") != std::string::npos ||
+          reason.find(kPolicy) != std::string::npos)
+        return {403, reason};
+      return {502, "the backend refused the gateway: " + reason};
     case Errc::kCorrupt:
       // An AEAD tag that does not open is the wrong content key far more
       // often than an altered piece: the client's key is what to fix.

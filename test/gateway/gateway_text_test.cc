@@ -55,12 +55,15 @@ TEST_CASE("scrub_secrets cuts every content key and salt out") {
 TEST_CASE("http_failure maps the engine's errors to statuses") {
   CHECK(http_failure({sx::Errc::kInvalidArgument, "bad"}).status == 400);
   CHECK(http_failure({sx::Errc::kNotFound, "manifest http://h/x.png: 404"}).status == 404);
-  CHECK(http_failure({sx::Errc::kDenied, "no key"}).status == 403);
+  CHECK(http_failure({sx::Errc::kDenied, "the file is encrypted and no key was given (…)"}).status == 403);
+  CHECK(http_failure({sx::Errc::kDenied, "this key needs a passphrase, which the gateway cannot take"}).status == 403);
+  CHECK(http_failure({sx::Errc::kDenied, "refused by this gateway: file:// keys"}).status == 403);
+  CHECK(http_failure({sx::Errc::kDenied, "manifest http://h/x.png: HTTP 403 Forbidden"}).status == 502);
   CHECK(http_failure({sx::Errc::kCorrupt, "decryption failed: wrong key, or the piece was altered"}).status == 403);
   CHECK(http_failure({sx::Errc::kCorrupt, "bad CRC"}).status == 502);
   CHECK(http_failure({sx::Errc::kTransient, "connection refused"}).status == 502);
   CHECK(http_failure({sx::Errc::kCancelled, "stopping"}).status == 503);
-  CHECK(http_failure({sx::Errc::kDenied, "x #k=SECRET"}).reason == "x #…");
+  CHECK(http_failure({sx::Errc::kNotFound, "x #k=SECRET"}).reason == "x #…");
 }
 
 TEST_CASE("parse_listen_address: numeric addresses, loopback told apart") {

@@ -198,6 +198,7 @@ long=$(head -c 60000 /dev/zero | tr '\0' a)
 code=$(status "${gw_URL}file?key=$long")
 [[ "$code" =~ ^4[0-9][0-9]$ ]] && pass "a 60000-byte request line: $code" || fail "a 60000-byte request line: $code"
 expect_status 404 "a manifest that does not exist" "${gw_URL}file?key=$(enc "${NGINX_URL}small/0000000000000000.png")"
+expect_status 502 "a backend that answers 403 (a directory, autoindex off)" "${gw_URL}file?key=$(enc "${NGINX_URL}small/")"
 expect_status 502 "a backend that is down" "${gw_URL}file?key=$(enc http://127.0.0.1:1/x.png)" --max-time 60
 expect_status 403 "no content key for an encrypted file" "${gw_URL}file?key=$(enc "${SMALL_KEY%%#*}")"
 expect_status 403 "the wrong content key" "${gw_URL}file?key=$(enc "${SMALL_KEY%%#*}#${BIG_KEY#*#}")"
