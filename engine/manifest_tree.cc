@@ -177,8 +177,8 @@ Result<FetchedManifest> fetch_manifest_tree(Context& ctx, net::Backend& backend,
                                         " levels (a loop?)");
 }
 
-Result<std::string> store_manifest_tree(Uploader& uploader, const codec::Manifest& manifest) {
-  std::uint64_t first_index = 0;
+Result<std::string> store_manifest_tree(Uploader& uploader, const codec::Manifest& manifest,
+                                        std::uint64_t first_index) {
   return store_document(uploader, codec::to_json(manifest), first_index, SIZE_MAX);
 }
 

@@ -20,7 +20,10 @@ class Uploader;
 
 // Stores `manifest` through `uploader` (manifest pieces are numbered across
 // every level, so each nonce is used once); returns the root piece's URL.
-Result<std::string> store_manifest_tree(Uploader& uploader, const codec::Manifest& manifest);
+// `first_index`: where the numbering starts (each copy of a striped push's
+// tree has its own range, docs/FORMAT.md §10).
+Result<std::string> store_manifest_tree(Uploader& uploader, const codec::Manifest& manifest,
+                                        std::uint64_t first_index = 0);
 
 struct FetchedManifest {
   codec::Manifest manifest;

@@ -16,6 +16,7 @@
 #include "engine/pull.h"
 #include "engine/remove.h"
 #include "engine/push.h"
+#include "engine/striped_push.h"
 #include "engine/thread_pool.h"
 #include "engine/verify.h"
 #include "net/event_loop.h"
@@ -150,6 +151,22 @@ Storage::~Storage() = default;
 
 Result<std::string> Storage::upload(const std::string& path, const std::string& name) {
   return impl_->operation_scope<std::string>([&]() -> Result<std::string> {
+    const Options& o = impl_->options;
+    if (o.backends.size() >= 2) {  // striped over several backends (docs/FORMAT.md §10)
+      std::vector<std::unique_ptr<net::Backend>> owned;
+      std::vector<net::Backend*> backends;
+      for (const std::string& uri : o.backends) {
+        auto opened = net::open_backend(uri, impl_->backend_options(), impl_->loop_provider());
+        if (!opened) return std::move(opened).error();
+        backends.push_back(opened->get());
+        owned.push_back(std::move(*opened));
+      }
+      auto ctx = impl_->context();
+      return engine::push_striped(ctx, backends, o.parity < 0 ? 1 : o.parity, path, name);
+    }
+    if (o.parity > 0)
+      return make_error(Errc::kInvalidArgument, "--parity " + std::to_string(o.parity) + " needs at least " +
+                                                    std::to_string(o.parity + 1) + " backends (give --backend more than once)");
     auto backend = net::open_backend(impl_->options.backend, impl_->backend_options(), impl_->loop_provider());
     if (!backend) return std::move(backend).error();
     auto ctx = impl_->context();

@@ -8,7 +8,8 @@ namespace {
 class HttpBackend final : public Backend {
  public:
   HttpBackend(EventLoop& loop, std::string prefix, const BackendOptions& options)
-      : loop_(loop), prefix_(std::move(prefix)), operation_(options.operation), check_body_(options.check_body) {
+      : loop_(loop), prefix_(std::move(prefix)), operation_(options.operation), check_body_(options.check_body),
+        max_retries_(options.max_retries) {
     if (!prefix_.empty() && prefix_.back() != '/') prefix_.push_back('/');
   }
 
@@ -33,6 +34,7 @@ class HttpBackend final : public Backend {
     request.response_buffer = into;
     request.operation = operation_;
     request.check_body = check_body_;
+    request.max_retries = max_retries_;
     loop_.submit(std::move(request), [done = std::move(done)](Result<Response> r) {
       if (!r) return done(std::move(r).error());
       done(r->body_bytes);
@@ -83,6 +85,7 @@ class HttpBackend final : public Backend {
   std::string prefix_;
   OperationId operation_;
   BodyCheck check_body_;
+  int max_retries_;
 };
 
 }  // namespace
