@@ -89,12 +89,13 @@ class Fetch {
     auto view = codec::read_piece(png, decoder.pixels(), ctx_.limits);
     if (!view) return std::move(view).error();
     if (view->header.piece_index != piece.index || view->header.payload_crc32 != piece.crc32 ||
-        (view->header.flags & codec::kFlagManifest))
-      return make_error(Errc::kCorrupt, "the image is a different piece (index or checksum differ)");
+        (view->header.flags & codec::kFlagManifest) || options_.parity != bool(view->header.flags & codec::kFlagParity))
+      return make_error(Errc::kCorrupt, "the image is a different piece (index, kind or checksum differ)");
     if (encrypted_ != bool(view->header.flags & codec::kFlagEncrypted))
       return make_error(Errc::kCorrupt, "piece encryption does not match the manifest");
-    return transform.open({0, piece.index}, decoder.pixels().subspan(codec::kHeaderBytes, view->payload.size()),
-                          view->header.flags, piece.size);
+    return transform.open({options_.parity ? 2u : 0u, piece.index},
+                          decoder.pixels().subspan(codec::kHeaderBytes, view->payload.size()),
+                          view->header.flags & ~codec::kFlagParity, piece.size);
   }
 
   // On a worker: verify the piece, hand it to the sink, or fetch it again.

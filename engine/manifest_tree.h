@@ -38,4 +38,13 @@ struct FetchedManifest {
 Result<FetchedManifest> fetch_manifest_tree(Context& ctx, net::Backend& backend, const std::string& url,
                                             const std::optional<codec::ContentKey>& content_key);
 
+// The tree under `url`, else under each alternate in turn (the copies a
+// striped push stores on every backend, docs/FORMAT.md §10); the first
+// error when none reads. With alternates, each copy gets few retries
+// (ctx.limit_get_retries): a dead host's copy is passed over quickly. The
+// retries of later GETs are then capped only for striped keys with parity.
+// The alternates are ctx.manifest_alternates.
+Result<FetchedManifest> fetch_manifest_copies(Context& ctx, net::Backend& backend, const std::string& url,
+                                              const std::optional<codec::ContentKey>& content_key);
+
 }  // namespace sx::engine

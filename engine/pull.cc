@@ -17,6 +17,9 @@
 #include "engine/manifest_tree.h"
 #include "engine/file_digest.h"
 #include "engine/output_file.h"
+#include "engine/host_guard.h"
+#include "engine/stripe_rebuild.h"
+#include <mutex>
 
 namespace sx::engine {
 
@@ -97,12 +100,35 @@ std::vector<IndexRange> pieces_to_fetch(const std::vector<char>& done, std::uint
   return ranges;
 }
 
+// A striped key with parity: every piece that can be had is written, a
+// host that keeps failing is set aside (host_guard.h), and what is lost is
+// then rebuilt from its stripe, the surviving pieces read back from the file.
+Status fetch_with_parity(Context& ctx, net::Backend& backend, const codec::Manifest& manifest,
+                         const std::optional<codec::ContentKey>& content_key, std::span<const IndexRange> ranges,
+                         OutputFile& file, const PieceSink& write_piece) {
+  HostGuard guard(backend);
+  std::mutex lost_mutex;  // guards lost
+  std::vector<std::uint64_t> lost;
+  FetchOptions options;
+  options.on_failure = [&](const codec::PieceEntry& piece, const Error&) {
+    std::lock_guard lock(lost_mutex);
+    lost.push_back(piece.index);
+  };
+  Downloader downloader(ctx, guard, manifest, content_key);
+  if (auto fetched = downloader.fetch(ranges, write_piece, options); !fetched) return fetched;
+  if (ctx.cancelled()) return make_error(Errc::kCancelled, "pull cancelled");
+  const ReadData read_back = [&](const codec::PieceEntry& piece, std::span<std::byte> out) {
+    return file.read_at(out, piece.offset);
+  };
+  return rebuild_data_pieces(ctx, guard, manifest, content_key, std::move(lost), read_back, write_piece);
+}
+
 }  // namespace
 
 Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string& url,
                          const std::optional<codec::ContentKey>& content_key, const std::string& out) {
   const auto started = std::chrono::steady_clock::now();
-  auto fetched = fetch_manifest_tree(ctx, backend, url, content_key);
+  auto fetched = fetch_manifest_copies(ctx, backend, url, content_key);
   if (!fetched) return std::move(fetched).error();
   const codec::Manifest& manifest = fetched->manifest;
   if (auto fits = check_manifest_limits(manifest, ctx.limits); !fits) return std::move(fits).error();
@@ -130,12 +156,18 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
       if (journal->done[i])
         if (auto hashed = digest.written_earlier(manifest.pieces[i]); !hashed) return std::move(hashed).error();
   }
-  Downloader downloader(ctx, backend, manifest, content_key);
-  Status fetched_all = downloader.fetch(missing, [&](const codec::PieceEntry& piece, std::span<const std::byte> payload) {
+  const PieceSink write_piece = [&](const codec::PieceEntry& piece, std::span<const std::byte> payload) {
     if (auto written = file->write_at(payload, piece.offset); !written) return written;
     if (auto hashed = digest.landed(piece, payload); !hashed) return hashed;
     return journal->file ? journal->file->append(std::to_string(piece.index)) : Status{};
-  });
+  };
+  Status fetched_all;
+  if (manifest.stripe_parity == 0) {
+    Downloader downloader(ctx, backend, manifest, content_key);
+    fetched_all = downloader.fetch(missing, write_piece);
+  } else {
+    fetched_all = fetch_with_parity(ctx, backend, manifest, content_key, missing, *file, write_piece);
+  }
   if (!fetched_all) {
     // A failure another run can get past keeps what was written for it.
     Error error = std::move(fetched_all).error();

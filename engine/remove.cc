@@ -18,7 +18,7 @@ Status remove_one(net::Backend& backend, const std::string& key) {
 
 Result<RemoveReport> remove(Context& ctx, net::Backend& backend, const std::string& url,
                             const std::optional<codec::ContentKey>& content_key, bool force) {
-  auto fetched = fetch_manifest_tree(ctx, backend, url, content_key);
+  auto fetched = fetch_manifest_copies(ctx, backend, url, content_key);
   if (!fetched) return std::move(fetched).error();
   const codec::Manifest& manifest = fetched->manifest;
   // Encrypted pieces are unique to their push (its own key); unencrypted

@@ -20,6 +20,7 @@
 #include "engine/thread_pool.h"
 #include "engine/verify.h"
 #include "net/event_loop.h"
+#include "net/key_router.h"
 #include "net/runtime.h"
 
 namespace sx {
@@ -31,6 +32,7 @@ namespace {
 struct OpenedKey {
   std::string url;
   std::optional<codec::ContentKey> content_key;
+  std::vector<std::string> alternates;  // further manifest copies (&m=)
 };
 
 Result<OpenedKey> open_key(const std::string& text, const Options& options) {
@@ -38,7 +40,7 @@ Result<OpenedKey> open_key(const std::string& text, const Options& options) {
   if (!key) return std::move(key).error();
   auto content_key = engine::resolve_content_key(*key, options.passphrase);
   if (!content_key) return std::move(content_key).error();
-  return OpenedKey{std::move(key->url), std::move(*content_key)};
+  return OpenedKey{std::move(key->url), std::move(*content_key), std::move(key->alternates)};
 }
 
 }  // namespace
@@ -136,10 +138,14 @@ struct Storage::Impl {
     return operation_scope<T>([&]() -> Result<T> {
       auto opened = open_key(text, options);
       if (!opened) return std::move(opened).error();
-      auto backend = net::backend_for_key(opened->url, backend_options(), loop_provider());
-      if (!backend) return std::move(backend).error();
+      // Each object through the backend its URL needs: a striped key's
+      // pieces may be on several hosts of any kind.
+      net::KeyRouter router(backend_options(), loop_provider());
+      if (auto first = router.route(opened->url); !first) return std::move(first).error();
       auto ctx = context();
-      return run(ctx, **backend, *opened);
+      ctx.limit_get_retries = [&router](int retries) { router.limit_retries(retries); };
+      ctx.manifest_alternates = opened->alternates;
+      return run(ctx, router, *opened);
     });
   }
 };
@@ -184,7 +190,7 @@ Result<std::string> Storage::download(const std::string& key, const std::string&
 Result<FileInfo> Storage::info(const std::string& key) {
   return impl_->on_key<FileInfo>(key, [&](engine::Context& ctx, net::Backend& backend,
                                            const OpenedKey& k) -> Result<FileInfo> {
-    auto fetched = engine::fetch_manifest_tree(ctx, backend, k.url, k.content_key);
+    auto fetched = engine::fetch_manifest_copies(ctx, backend, k.url, k.content_key);
     if (!fetched) return std::move(fetched).error();
     const codec::Manifest& m = fetched->manifest;
     FileInfo info;

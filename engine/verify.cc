@@ -13,7 +13,7 @@ namespace sx::engine {
 
 Result<VerifyReport> verify(Context& ctx, net::Backend& backend, const std::string& url,
                             const std::optional<codec::ContentKey>& content_key, bool check_sha256) {
-  auto fetched = fetch_manifest_tree(ctx, backend, url, content_key);
+  auto fetched = fetch_manifest_copies(ctx, backend, url, content_key);
   if (!fetched) return std::move(fetched).error();
   const codec::Manifest& manifest = fetched->manifest;
   if (auto fits = check_manifest_limits(manifest, ctx.limits); !fits) return std::move(fits).error();
