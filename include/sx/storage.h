@@ -34,6 +34,14 @@ struct PieceProblem {
   std::string url;
   Errc code = Errc::kCorrupt;  // kNotFound: missing; kCorrupt: fails its checks; others: could not be fetched
   std::string message;
+  bool parity = false;  // a parity piece (index among the parity pieces) of a striped key
+};
+
+// A striped key's pieces on one backend of its stripes (docs/FORMAT.md §10).
+struct BackendHealth {
+  int slot = 0;      // position in push's --backend list
+  std::string host;  // "scheme://authority" of its pieces
+  std::uint64_t present = 0, missing = 0, corrupt = 0;  // missing: not found or unreachable
 };
 
 struct VerifyReport {
@@ -45,6 +53,14 @@ struct VerifyReport {
   bool digest_checked = false;    // v2 files with every piece present
   bool digest_matches = false;    // the recorded digests (and SHA-256, when recorded) agree
   std::string sha256;             // the whole file's, when it was hashed (recorded, or verify --sha256)
+  // Striped keys only (stripe_data > 0): data and parity pieces per stripe,
+  // per backend counts, and the stripes that lost more than their parity.
+  int stripe_data = 0;
+  int stripe_parity = 0;
+  std::uint64_t stripes = 0;
+  std::vector<BackendHealth> backends;
+  std::vector<std::uint64_t> unrecoverable_stripes;
+  bool recoverable() const { return unrecoverable_stripes.empty() && (stripe_data > 0 || problems.empty()); }
   bool ok() const { return problems.empty() && (!digest_checked || digest_matches); }
 };
 
