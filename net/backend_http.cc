@@ -47,6 +47,7 @@ class HttpBackend final : public Backend {
     request.max_text_bytes = max_bytes;
     request.operation = operation_;
     request.check_body = check_body_;
+    request.max_retries = max_retries_;
     loop_.submit(std::move(request), [done = std::move(done)](Result<Response> r) {
       if (!r) return done(std::move(r).error());
       const auto* bytes = reinterpret_cast<const std::byte*>(r->text.data());
