@@ -15,6 +15,7 @@
 #include "engine/png_body_check.h"
 #include "engine/pull.h"
 #include "engine/remove.h"
+#include "engine/repair.h"
 #include "engine/push.h"
 #include "engine/striped_push.h"
 #include "engine/thread_pool.h"
@@ -218,6 +219,17 @@ Result<VerifyReport> Storage::verify(const std::string& key, bool sha256) {
 Result<RemoveReport> Storage::remove(const std::string& key, bool force) {
   return impl_->on_key<RemoveReport>(key, [&](engine::Context& ctx, net::Backend& backend, const OpenedKey& k) {
     return engine::remove(ctx, backend, k.url, k.content_key, force);
+  });
+}
+
+Result<RepairReport> Storage::repair(const std::string& key, const std::string& backend) {
+  return impl_->on_key<RepairReport>(key, [&](engine::Context& ctx, net::Backend& reader, const OpenedKey& k) -> Result<RepairReport> {
+    auto parsed = engine::parse_download_key(key);
+    if (!parsed) return std::move(parsed).error();
+    const engine::BackendOpener open = [this](const std::string& uri) {
+      return net::open_backend(uri, impl_->backend_options(), impl_->loop_provider());
+    };
+    return engine::repair(ctx, reader, *parsed, k.content_key, open, backend);
   });
 }
 

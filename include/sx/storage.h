@@ -70,6 +70,16 @@ struct RemoveReport {
   std::uint64_t already_gone = 0;  // were not there
 };
 
+// What repair did (striped keys, docs/FORMAT.md §10).
+struct RepairReport {
+  std::string key;             // the key to use from now on
+  bool key_changed = false;    // pieces moved to a replacement backend (or were re-created under other names)
+  std::uint64_t data_pieces = 0;      // re-created
+  std::uint64_t parity_pieces = 0;    // re-created
+  std::uint64_t manifest_copies = 0;  // re-created (or, with a new key, stored)
+  std::uint64_t stripes = 0;          // that needed it
+};
+
 // Owns the worker pool and, when a network backend is used, the event loop.
 // Not thread-safe: one operation at a time.
 class Storage {
@@ -99,6 +109,12 @@ class Storage {
   // pull of it then fails with "not found". `force`: also for unencrypted
   // keys on HTTP and S3, where shared pieces cannot be seen.
   Result<RemoveReport> remove(const std::string& key, bool force = false);
+
+  // Re-creates a striped key's missing or corrupt pieces and manifest copies
+  // from their stripes: in place (the key stays), or on `backend` when it is
+  // given (a replacement: the key changes). Fails, changing nothing, when a
+  // stripe lost more pieces than its parity.
+  Result<RepairReport> repair(const std::string& key, const std::string& backend = {});
 
   // Requests in-flight work to stop (any thread, e.g. a SIGINT watcher).
   void cancel();
