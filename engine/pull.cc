@@ -19,6 +19,7 @@
 #include "engine/output_file.h"
 #include "engine/host_guard.h"
 #include "engine/stripe_rebuild.h"
+#include <map>
 #include <mutex>
 
 namespace sx::engine {
@@ -115,8 +116,30 @@ Status fetch_with_parity(Context& ctx, net::Backend& backend, const codec::Manif
     lost.push_back(piece.index);
   };
   Downloader downloader(ctx, guard, manifest, content_key);
+  // First pass without retries: a failed piece costs one parity piece to
+  // rebuild, about what a retry costs, and a dead host costs nothing.
+  const auto limit = [&](int retries) {
+    if (ctx.limit_get_retries) ctx.limit_get_retries(retries);
+  };
+  limit(0);
   if (auto fetched = downloader.fetch(ranges, write_piece, options); !fetched) return fetched;
   if (ctx.cancelled()) return make_error(Errc::kCancelled, "pull cancelled");
+  // A stripe that lost more than its parity gets its lost pieces asked for
+  // again with every retry (a blip, not a dead host: set-aside hosts are not asked).
+  std::map<std::uint64_t, int> per_stripe;
+  for (std::uint64_t i : lost) ++per_stripe[i / manifest.stripe_data];
+  std::vector<IndexRange> again;
+  std::vector<std::uint64_t> kept;
+  for (std::uint64_t i : lost) {
+    if (per_stripe[i / manifest.stripe_data] > manifest.stripe_parity) again.push_back({i, i + 1});
+    else kept.push_back(i);
+  }
+  limit(-1);
+  if (!again.empty()) {
+    lost = std::move(kept);
+    if (auto fetched = downloader.fetch(again, write_piece, options); !fetched) return fetched;
+  }
+  limit(HostGuard::kRetriesWithParity);
   const ReadData read_back = [&](const codec::PieceEntry& piece, std::span<std::byte> out) {
     return file.read_at(out, piece.offset);
   };
