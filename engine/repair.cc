@@ -200,6 +200,8 @@ Result<RepairReport> repair(Context& ctx, net::Backend& reader, const DownloadKe
       if (auto s = put_one(**backend, name, bytes, url); !s) {
         Error e = std::move(s).error();
         e.message = what + ": " + e.message;
+        if (target.empty() && e.code == Errc::kDenied)
+          e.message += "; S3 and image-host URLs cannot be stored into as they are: give repair --backend NEW";
         return e;
       }
       if (url != entry.key) urls_changed = true;
