@@ -206,6 +206,10 @@ Result<FileInfo> Storage::info(const std::string& key) {
     info.format = m.version == 1 ? "storagex v1" : "sxengine v2";
     info.manifest_levels = fetched->levels;
     info.encryption = m.encryption;
+    info.stripe_data = m.stripe_data;
+    info.stripe_parity = m.stripe_parity;
+    info.stripes = m.stripes();
+    info.manifest_copies = 1 + static_cast<int>(k.alternates.size());
     return info;
   });
 }

@@ -26,6 +26,11 @@ struct FileInfo {
   std::string format;  // "sxengine v2" or "storagex v1"
   int manifest_levels = 1;
   std::string encryption = "none";  // "aes-256-gcm" or "none"
+  // Striped keys (docs/FORMAT.md §10); 0 otherwise.
+  int stripe_data = 0;
+  int stripe_parity = 0;
+  std::uint64_t stripes = 0;
+  int manifest_copies = 1;  // the key's URL and its &m= copies
 };
 
 // A piece verify found missing or bad.
