@@ -162,6 +162,12 @@ Result<std::string> Storage::upload(const std::string& path, const std::string& 
     if (o.backends.size() >= 2) {  // striped over several backends (docs/FORMAT.md §10)
       std::vector<std::unique_ptr<net::Backend>> owned;
       std::vector<net::Backend*> backends;
+      for (std::size_t i = 0; i < o.backends.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+          if (o.backends[i] == o.backends[j])
+            return make_error(Errc::kInvalidArgument, "--backend " + o.backends[i].substr(0, 200) +
+                                                          " is given twice: one host holding two pieces of a stripe "
+                                                          "defeats the parity");
       for (const std::string& uri : o.backends) {
         auto opened = net::open_backend(uri, impl_->backend_options(), impl_->loop_provider());
         if (!opened) return std::move(opened).error();
