@@ -125,7 +125,8 @@ Status fetch_with_parity(Context& ctx, net::Backend& backend, const codec::Manif
   if (auto fetched = downloader.fetch(ranges, write_piece, options); !fetched) return fetched;
   if (ctx.cancelled()) return make_error(Errc::kCancelled, "pull cancelled");
   // A stripe that lost more than its parity gets its lost pieces asked for
-  // again with every retry (a blip, not a dead host: set-aside hosts are not asked).
+  // again with retries, set-aside hosts too (two blips in a row set a host
+  // aside; a dead one still costs well under a second).
   std::map<std::uint64_t, int> per_stripe;
   for (std::uint64_t i : lost) ++per_stripe[i / manifest.stripe_data];
   std::vector<IndexRange> again;
@@ -134,16 +135,16 @@ Status fetch_with_parity(Context& ctx, net::Backend& backend, const codec::Manif
     if (per_stripe[i / manifest.stripe_data] > manifest.stripe_parity) again.push_back({i, i + 1});
     else kept.push_back(i);
   }
-  limit(-1);
+  limit(HostGuard::kRetriesWithParity);
   if (!again.empty()) {
     lost = std::move(kept);
-    if (auto fetched = downloader.fetch(again, write_piece, options); !fetched) return fetched;
+    Downloader patient(ctx, backend, manifest, content_key);
+    if (auto fetched = patient.fetch(again, write_piece, options); !fetched) return fetched;
   }
-  limit(HostGuard::kRetriesWithParity);
   const ReadData read_back = [&](const codec::PieceEntry& piece, std::span<std::byte> out) {
     return file.read_at(out, piece.offset);
   };
-  return rebuild_data_pieces(ctx, guard, manifest, content_key, std::move(lost), read_back, write_piece);
+  return rebuild_data_pieces(ctx, guard, manifest, content_key, std::move(lost), read_back, write_piece, &backend);
 }
 
 }  // namespace

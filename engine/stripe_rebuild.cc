@@ -13,7 +13,7 @@ namespace sx::engine {
 
 Status rebuild_data_pieces(Context& ctx, net::Backend& backend, const codec::Manifest& manifest,
                            const std::optional<codec::ContentKey>& content_key, std::vector<std::uint64_t> lost,
-                           const ReadData& read_data, const PieceSink& sink) {
+                           const ReadData& read_data, const PieceSink& sink, net::Backend* patient) {
   const int d = manifest.stripe_data, k = manifest.stripe_parity;
   std::sort(lost.begin(), lost.end());
   if (lost.empty()) return {};
@@ -80,6 +80,26 @@ Status rebuild_data_pieces(Context& ctx, net::Backend& backend, const codec::Man
       return Status{};
     }, options);
     if (!fetched) return fetched;
+    // Parity a stripe cannot do without, once more, set-aside hosts too.
+    std::vector<IndexRange> again;
+    for (const auto& [stripe, pieces] : batch) {
+      int have = 0;
+      for (int j = 0; j < k; ++j) have += got.count(stripe * k + j) ? 1 : 0;
+      if (have >= static_cast<int>(pieces.size())) continue;
+      for (int j = 0; j < k; ++j)
+        if (!got.count(stripe * k + j)) again.push_back({stripe * k + j, stripe * k + j + 1});
+    }
+    if (patient && !again.empty()) {
+      Downloader slow(ctx, *patient, parity, content_key);
+      fetched = slow.fetch(again, [&](const codec::PieceEntry& piece, std::span<const std::byte> payload) {
+        const std::size_t slot = slot_of.at(piece.index);
+        std::memcpy(held.get() + slot * piece_bytes, payload.data(), payload.size());
+        std::lock_guard lock(mutex);
+        got[piece.index] = slot;
+        return Status{};
+      }, options);
+      if (!fetched) return fetched;
+    }
     for (const auto& [stripe, pieces] : batch) {
       const std::uint64_t first = stripe * d;
       const std::uint64_t longest = manifest.pieces[first].size;

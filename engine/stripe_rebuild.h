@@ -29,8 +29,11 @@ using ReadData = std::function<Status(const codec::PieceEntry& piece, std::span<
 // every other data piece must be readable through `read_data`. Each rebuilt
 // piece goes to `sink` on this thread. kCorrupt (or the fetch's error) naming
 // the stripe and its pieces when a stripe lost more than its parity covers.
+// `patient`: when set, parity pieces a stripe cannot do without that failed
+// through `backend` are asked for once more through it (`backend` is then a
+// HostGuard, `patient` what it guards: set-aside hosts are asked too).
 Status rebuild_data_pieces(Context& ctx, net::Backend& backend, const codec::Manifest& manifest,
                            const std::optional<codec::ContentKey>& content_key, std::vector<std::uint64_t> lost,
-                           const ReadData& read_data, const PieceSink& sink);
+                           const ReadData& read_data, const PieceSink& sink, net::Backend* patient = nullptr);
 
 }  // namespace sx::engine
