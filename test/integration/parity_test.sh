@@ -70,6 +70,10 @@ for i in 1 2 3; do
   done
   start_host "$i"
 done
+stop_host 2
+"$SX" pull -q "$KEY" - > "$WORK/stdout.bin" && same_file "$IN" "$WORK/stdout.bin" \
+  "pull to stdout with server 2 stopped: rebuilt, in order"
+start_host 2
 
 # An unencrypted, uncompressed push, so that the test reads its manifest
 # itself (plain_manifest.py) and knows which piece is in which stripe.
