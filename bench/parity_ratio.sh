@@ -27,17 +27,21 @@ head -c $((MIB << 20)) /dev/urandom > "$WORK/in.bin"
 secs() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null; t1=$(date +%s%N); awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", a / b }'; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-wipe() { for i in 1 2 3; do rm -rf "${DIRS[$i]}/data/"{one,par}; done; }
+wipe() { for i in 1 2 3; do rm -rf "${DIRS[$i]}/data/"{one,par,zero}; done; }
 echo "parity ratios: $MIB MiB, --parallel $PAR, $PAIRS pairs, $(nproc) cores; $("$SX" --version | head -1)"
-push_ratios=() pull_ratios=()
+push_ratios=() pull_ratios=() zero_ratios=()
 for ((r = 1; r <= PAIRS; r++)); do
   wipe
   one=$(secs "$SX" push -q --parallel "$PAR" --backend "${URLS[1]}one/" "$WORK/in.bin")
   three=$(secs "$SX" push -q --parallel "$PAR" --parity 1 --backend "${URLS[1]}par/" --backend "${URLS[2]}par/" \
     --backend "${URLS[3]}par/" "$WORK/in.bin")
+  # Striping alone (no parity): what the three servers give before parity's extra bytes.
+  zero=$(secs "$SX" push -q --parallel "$PAR" --parity 0 --backend "${URLS[1]}zero/" --backend "${URLS[2]}zero/" \
+    --backend "${URLS[3]}zero/" "$WORK/in.bin")
   ratio=$(div "$one" "$three")
   push_ratios+=("$ratio")
-  echo "push pair $r: one nginx $one s, three --parity 1 $three s: ${ratio} x"
+  zero_ratios+=("$(div "$zero" "$three")")
+  echo "push run $r: one nginx $one s, three --parity 1 $three s: ${ratio} x; three --parity 0 $zero s"
 done
 KEY=$("$SX" push -q --parallel "$PAR" --parity 1 --backend "${URLS[1]}par/" --backend "${URLS[2]}par/" \
   --backend "${URLS[3]}par/" "$WORK/in.bin")
@@ -54,4 +58,5 @@ for ((r = 1; r <= PAIRS; r++)); do
   echo "pull pair $r: all up $up s, nginx 2 of 3 stopped $down s: ${ratio} x"
 done
 echo "median push ratio (3 nginx --parity 1 / 1 nginx throughput): $(printf '%s\n' "${push_ratios[@]}" | median) x (goal 0.8)"
+echo "median parity cost (3 nginx --parity 1 / --parity 0 throughput): $(printf '%s\n' "${zero_ratios[@]}" | median) x (bytes alone: 1/1.5 = 0.667)"
 echo "median pull ratio (1 of 3 stopped / all up throughput):      $(printf '%s\n' "${pull_ratios[@]}" | median) x (goal 0.7)"
