@@ -34,6 +34,13 @@ std::string report_text(const VerifyReport& r, bool json) {
       text += fmt::format("backend {} ({}): {} present, {} missing, {} corrupt\n", b.slot + 1, printable(b.host),
                           b.present, b.missing, b.corrupt);
   }
+  if (r.manifest_copies > 1) {
+    if (json)
+      text += fmt::format("{{\"event\":\"manifest_copies\",\"copies\":{},\"readable\":{}}}\n", r.manifest_copies,
+                          r.manifest_copies_ok);
+    else
+      text += fmt::format("manifest copies: {} of {} readable\n", r.manifest_copies_ok, r.manifest_copies);
+  }
   if (r.stripe_data > 0) {
     std::string list;
     for (std::size_t i = 0; i < r.unrecoverable_stripes.size() && i < 20; ++i)

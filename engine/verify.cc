@@ -107,6 +107,15 @@ Result<VerifyReport> verify(Context& ctx, net::Backend& backend, const std::stri
     if (auto striped = check_stripes(ctx, reader, manifest, content_key, result); !striped)
       return std::move(striped).error();
   }
+  // Every manifest copy the key names (the one that was read counts as read).
+  result.manifest_copies = 1 + static_cast<int>(ctx.manifest_alternates.size());
+  result.manifest_copies_ok = result.manifest_copies;
+  std::vector<std::string> copies{url};
+  copies.insert(copies.end(), ctx.manifest_alternates.begin(), ctx.manifest_alternates.end());
+  for (const std::string& copy : copies) {
+    if (copies.size() == 1 || copy == fetched->manifest_keys.front()) continue;
+    if (!fetch_manifest_tree(ctx, reader, copy, content_key)) --result.manifest_copies_ok;
+  }
   std::sort(result.problems.begin(), result.problems.end(), [](const PieceProblem& a, const PieceProblem& b) {
     return a.parity != b.parity ? b.parity : a.index < b.index;
   });

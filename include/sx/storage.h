@@ -65,8 +65,12 @@ struct VerifyReport {
   std::uint64_t stripes = 0;
   std::vector<BackendHealth> backends;
   std::vector<std::uint64_t> unrecoverable_stripes;
+  int manifest_copies = 1;     // the key's URL and its &m= copies
+  int manifest_copies_ok = 1;  // of those, the ones whose tree reads
   bool recoverable() const { return unrecoverable_stripes.empty() && (stripe_data > 0 || problems.empty()); }
-  bool ok() const { return problems.empty() && (!digest_checked || digest_matches); }
+  bool ok() const {
+    return problems.empty() && (!digest_checked || digest_matches) && manifest_copies_ok == manifest_copies;
+  }
 };
 
 struct RemoveReport {

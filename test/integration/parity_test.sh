@@ -123,6 +123,10 @@ start_host 1; start_host 2
 if "$SX" repair --help >/dev/null 2>&1; then
   # Server 2 loses everything; repair puts its pieces back; then server 3 stops.
   find "${DIRS[2]}/data" -name '*.png' -delete
+  "$SX" verify "$KEY" > "$WORK/verify.out" 2>/dev/null
+  grep -q "^manifest copies: 2 of 3 readable" "$WORK/verify.out" &&
+    grep -q "^backend 2 (${URLS[2]%/}): 0 present, 6 missing, 0 corrupt" "$WORK/verify.out" &&
+    pass "verify: server 2's pieces and manifest copy counted missing" || fail "verify: $(grep -v "^missing" "$WORK/verify.out" | tr "\n" "|")"
   "$SX" repair -q "$KEY" > "$WORK/repair.out" 2>"$WORK/repair.err" && pass "repair" ||
     fail "repair: $(shown "$WORK/repair.err")"
   [ "$(tail -1 "$WORK/repair.out")" = "$KEY" ] && pass "repair in place keeps the key" ||
