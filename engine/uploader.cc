@@ -131,7 +131,7 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
           tag ? text::to_hex(std::span<const std::uint8_t>(tag->data(), tag->size())) : codec::content_name(png);
       cls.backend->put(name + ".png", png,
                    [&, index, crc = header.payload_crc32, size = bytes.size(), png_size = png.size(),
-                    slot_ptr, data = cls.data](Result<std::string> key) {
+                    slot_ptr, data = cls.data, shown = kind.classify ? cls.piece_index : index](Result<std::string> key) {
                      if (!key) {
                        Error e = std::move(key).error();
                        e.message = "piece " + std::to_string(index) + ": " + e.message;
@@ -152,7 +152,7 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
                        if (resume.on_stored)
                          if (auto recorded = resume.on_stored(stored); !recorded) failure.set(std::move(recorded).error());
                        if (kind.progress && data)
-                         report(ctx_.options.progress, [&](ProgressSink& p) { p.on_piece(index, size); });
+                         report(ctx_.options.progress, [&](ProgressSink& p) { p.on_piece(shown, size); });
                      }
                      window.release(*slot_ptr);
                    });
