@@ -2,6 +2,7 @@
 # sxengine set-up: installs what is missing (Debian packages), builds, then
 #   ./setup.sh demo   pushes a file to the local store, prints its key, pulls it back
 #   ./setup.sh test   also installs the test servers and passes the whole test suite
+#                     (and the Python package into .venv/, then its pytest suite)
 #   ./setup.sh build  only builds (release, in build/)
 # Idempotent: a second run with nothing changed installs nothing and rebuilds nothing.
 set -euo pipefail
@@ -12,7 +13,8 @@ build_packages=(g++ meson ninja-build pkg-config libasio-dev libcurl4-openssl-de
   libstb-dev libsimdjson-dev libfmt-dev doctest-dev libdeflate-dev libspng-dev libxxhash-dev
   libssl-dev libcli11-dev libsodium-dev libzstd-dev libisal-dev)
 test_packages=(nginx-light python3-pil python3-boto3 pngcheck optipng curl ca-certificates
-  ceph-mon ceph-osd radosgw ceph-common procps iproute2 clang libclang-rt-14-dev openssl tinyproxy)
+  ceph-mon ceph-osd radosgw ceph-common procps iproute2 clang libclang-rt-14-dev openssl tinyproxy
+  python3-venv python3-pybind11 pybind11-dev python3-mesonpy python3-pytest)
 
 install_missing() {
   local missing=()
@@ -42,6 +44,23 @@ build() {
   fi
 }
 
+# The Python package (README §Python): .venv/ in the checkout with Debian's
+# python3 (its pybind11, meson-python, pytest and Pillow visible), the package
+# built into it from this tree (build-python/ keeps the build incremental),
+# then the pytest suite run from outside the tree against what was installed.
+python_test() {
+  rm -f build-python/pytest.xml  # CI counts this run's results only
+  [ -x .venv/bin/python ] || /usr/bin/python3 -m venv --system-site-packages .venv
+  if ! .venv/bin/pip install --no-build-isolation --no-index --config-settings=builddir=build-python . \
+      > build/pip.log 2>&1; then
+    grep -A8 -E 'error|FAILED' build/pip.log | head -60 >&2
+    exit 1
+  fi
+  local root=$PWD
+  (cd /tmp && SXENGINE_CLI="$root/build/sxengine" "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider \
+     --junitxml="$root/build-python/pytest.xml" "$root/test/python")
+}
+
 case "$mode" in
   build)
     install_missing "${build_packages[@]}"
@@ -63,6 +82,7 @@ case "$mode" in
     install_missing "${build_packages[@]}" "${test_packages[@]}"
     build build --buildtype=release
     meson test -C build --print-errorlogs --num-processes 2
+    python_test
     # Unit tests again under AddressSanitizer and UBSan.
     build build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

@@ -16,6 +16,7 @@ struct PushArgs {
   std::string path;
   std::string name;
   std::string compress = "auto";
+  std::string format = "sxengine";
   CLI::Option* passphrase = nullptr;
   CLI::Option* piece_size = nullptr;
   CLI::Option* width = nullptr;
@@ -34,6 +35,25 @@ int print_key(CommandLine& line, ProgressPrinter& printer, const std::string& ke
                    (saved.empty() ? std::string("but its key could not be saved either: the pieces are unreachable")
                                   : "and its key was saved to " + saved + " (mode 0600)");
   return fail(&printer, error);
+}
+
+// --format storagex-v1: the format has no encryption, digest or zstd, so
+// options asking for them are refused rather than silently dropped.
+int push_storagex_v1(CLI::App& push, const PushArgs& args, CommandLine& line) {
+  if (push.count("--passphrase") > 0)
+    return usage_error("--format storagex-v1 is unencrypted by nature: --passphrase cannot apply");
+  if (push.count("--sha256") > 0) return usage_error("--format storagex-v1 has no place for --sha256");
+  if (args.compress == "zstd") return usage_error("--format storagex-v1 cannot carry --compress zstd");
+  if (push.count("--piece-size") > 0)
+    return usage_error("--format storagex-v1 pieces are width x height images: use --width/--height, not --piece-size");
+  if (args.backends.size() > 1 || push.count("--parity") > 0)  // issue 15
+    return usage_error("--format storagex-v1 has no stripes or parity: give one --backend");
+  line.options.passphrase.clear();  // SXENGINE_PASSPHRASE is for encrypted pushes
+  return run_with_storage(line, true, [&](Storage& storage, ProgressPrinter& printer) {
+    auto pushed = storage.upload_storagex_v1(args.path, args.name);
+    if (!pushed) return fail(&printer, pushed.error());
+    return print_key(line, printer, pushed->key);
+  });
 }
 
 }  // namespace
@@ -80,6 +100,11 @@ CommandRunner add_push_command(CLI::App& app, CommandLine& line, const char* nam
   push->add_option("--acl", options.acl, "S3 canned ACL for every object (public-read: keys pull without credentials)")
       ->check(CLI::IsMember({"private", "public-read", "authenticated-read", "bucket-owner-read",
                              "bucket-owner-full-control"}));
+  push->add_option("--format", args->format,
+                   "sxengine (the default) or storagex-v1: the 2017 storagex format, which storagex 0.1-0.3 "
+                   "reads; unencrypted and unchecksummed by nature (--passphrase is refused); "
+                   "--width/--height default to 1024x768")
+      ->check(CLI::IsMember({"sxengine", "storagex-v1"}))->capture_default_str();
   push->add_flag("--s3-sign-payload", options.s3_sign_payload,
                  "S3: sign each body's SHA-256 instead of UNSIGNED-PAYLOAD");
   push->add_flag("--no-resume", [&options](std::int64_t) { options.resume = false; },
@@ -101,6 +126,7 @@ CommandRunner add_push_command(CLI::App& app, CommandLine& line, const char* nam
     if (o.passphrase.empty() && o.encrypt) o.passphrase = text::env("SXENGINE_PASSPHRASE");
     if (stdout_was_closed())
       return usage_error("standard output is closed: the download key would be lost (nothing was pushed)");
+    if (args->format == "storagex-v1") return push_storagex_v1(*push, *args, line);
     return run_with_storage(line, true, [&](Storage& storage, ProgressPrinter& printer) {
       auto key = storage.upload(args->path, args->name);
       if (!key) return fail(&printer, key.error());

@@ -107,6 +107,35 @@ Result<std::size_t> PieceCipher::open(PiecePlace place, std::span<const std::byt
   return plain;
 }
 
+Status PieceCipher::begin_open(PiecePlace place) {
+  std::uint8_t nonce[12], aad[sizeof kAadLabel + 12];
+  make_nonce(place, nonce);
+  make_aad(place, aad);
+  int n = 0;
+  if (EVP_DecryptInit_ex(impl_->ctx, EVP_aes_256_gcm(), nullptr, impl_->key.data(), nonce) != 1 ||
+      EVP_DecryptUpdate(impl_->ctx, nullptr, &n, aad, sizeof aad) != 1)
+    return make_error(Errc::kIo, "AES-256-GCM decryption failed");
+  return {};
+}
+
+void PieceCipher::open_update(const std::byte* in, std::byte* out, std::size_t n) {
+  int written = 0;  // GCM is a stream mode: always n
+  EVP_DecryptUpdate(impl_->ctx, reinterpret_cast<unsigned char*>(out), &written,
+                    reinterpret_cast<const unsigned char*>(in), static_cast<int>(n));
+}
+
+Status PieceCipher::finish_open(std::span<const std::uint8_t, kTagBytes> tag) {
+  std::uint8_t copy[kTagBytes];
+  std::memcpy(copy, tag.data(), kTagBytes);
+  unsigned char tail[16];
+  int n = 0;
+  if (EVP_CIPHER_CTX_ctrl(impl_->ctx, EVP_CTRL_GCM_SET_TAG, kTagBytes, copy) != 1)
+    return make_error(Errc::kIo, "AES-256-GCM decryption failed");
+  if (EVP_DecryptFinal_ex(impl_->ctx, tail, &n) != 1)
+    return make_error(Errc::kCorrupt, "decryption failed: wrong key, or the piece was altered or swapped");
+  return {};
+}
+
 ContentKey random_key() {
   ContentKey key;
   randombytes_buf(key.data(), key.size());

@@ -51,6 +51,12 @@ class PieceCipher {
   // Inverse of seal; kCorrupt when the key is wrong or a byte was changed.
   // `out` may alias `sealed`.
   Result<std::size_t> open(PiecePlace place, std::span<const std::byte> sealed, std::span<std::byte> out);
+  // open in steps, for deciphering a body as it arrives: begin_open, then
+  // open_update over the ciphertext in order (any split), then finish_open
+  // with the tag, which is what makes the plaintext trustworthy (kCorrupt).
+  Status begin_open(PiecePlace place);
+  void open_update(const std::byte* in, std::byte* out, std::size_t n);
+  Status finish_open(std::span<const std::uint8_t, kTagBytes> tag);
 
  private:
   struct Impl;

@@ -24,7 +24,11 @@ void encode_header(const PieceHeader& header, std::span<std::byte, kHeaderBytes>
 Result<PieceHeader> decode_header(std::span<const std::byte> pixels) {
   if (pixels.size() < kHeaderBytes)
     return make_error(Errc::kCorrupt, "piece image too small to hold a header");
-  const std::byte* p = pixels.data();
+  return decode_header(pixels.first<kHeaderBytes>(), pixels.size());
+}
+
+Result<PieceHeader> decode_header(std::span<const std::byte, kHeaderBytes> head, std::size_t pixel_bytes) {
+  const std::byte* p = head.data();
   if (std::memcmp(p, kPieceMagic, 4) != 0)
     return make_error(Errc::kCorrupt, "not an sxengine piece (bad magic)");
   const auto version = static_cast<std::uint8_t>(p[4]);
@@ -42,7 +46,7 @@ Result<PieceHeader> decode_header(std::span<const std::byte> pixels) {
   header.piece_index = load_le64(p + 8);
   header.payload_bytes = load_le64(p + 16);
   header.payload_crc32 = load_le32(p + 24);
-  if (header.payload_bytes > pixels.size() - kHeaderBytes)
+  if (header.payload_bytes > pixel_bytes - kHeaderBytes)
     return make_error(Errc::kCorrupt, "piece header claims more payload than the image holds");
   return header;
 }

@@ -36,6 +36,9 @@ struct PieceHeader {
 void encode_header(const PieceHeader& header, std::span<std::byte, kHeaderBytes> out);
 // Checks magic, version, header CRC and flags; kCorrupt otherwise.
 Result<PieceHeader> decode_header(std::span<const std::byte> pixels);
+// The same on the header bytes alone, for an image of `pixel_bytes` (a
+// reader that has not got the rest yet).
+Result<PieceHeader> decode_header(std::span<const std::byte, kHeaderBytes> head, std::size_t pixel_bytes);
 
 // Image size limits enforced by readers before anything is allocated.
 struct DecodeLimits {

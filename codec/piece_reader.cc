@@ -13,17 +13,22 @@ bool has_piece_magic(std::span<const std::byte> pixels) {
 }
 
 Result<PieceView> read_piece(std::span<const std::byte> png, std::span<std::byte> pixels,
-                             const DecodeLimits& limits) {
-  auto decoded = decode_rgb8(png, pixels, limits);
+                             const DecodeLimits& limits, PayloadCrc payload_crc) {
+  PayloadCrcTap tap;
+  auto decoded = decode_rgb8(png, pixels, limits, ChunkCrc::kCallerChecks,
+                             payload_crc == PayloadCrc::kCheck ? &tap : nullptr);
   if (!decoded) return std::move(decoded).error();
-  return check_piece(*decoded);
+  return check_piece(*decoded, payload_crc, tap.done ? &tap : nullptr);
 }
 
-Result<PieceView> check_piece(std::span<const std::byte> pixels) {
+Result<PieceView> check_piece(std::span<const std::byte> pixels, PayloadCrc payload_crc,
+                              const PayloadCrcTap* computed) {
   auto header = decode_header(pixels);
   if (!header) return std::move(header).error();
   const auto payload = pixels.subspan(kHeaderBytes, header->payload_bytes);
-  if (crc32(payload) != header->payload_crc32)
+  if (payload_crc == PayloadCrc::kAuthenticatedLater && (header->flags & kFlagEncrypted))
+    return PieceView{*header, payload};
+  if ((computed ? computed->crc : crc32(payload)) != header->payload_crc32)
     return make_error(Errc::kCorrupt, "piece payload checksum mismatch");
   return PieceView{*header, payload};
 }

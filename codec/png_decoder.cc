@@ -2,6 +2,7 @@
 
 #include <spng.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -21,8 +22,45 @@ enum class FastPath { kDone, kNotMine };
 // kNotMine and goes to libspng; a CRC mismatch is an error. The Adler-32 is
 // not recomputed: the chunk CRC-32 already covers every byte it covers (and
 // the Adler-32 itself), and the payload has its own CRC-32 in the header.
+// Feeds a PayloadCrcTap the payload bytes that became final since the last call.
+class TapFeeder {
+ public:
+  TapFeeder(PayloadCrcTap* tap, std::span<const std::byte> pixels) : tap_(tap), pixels_(pixels) {}
+
+  // `final_bytes`: the leading pixel bytes written so far.
+  void advance(std::size_t final_bytes) {
+    if (!tap_) return;
+    if (!located_) {
+      if (final_bytes < kHeaderBytes) return;
+      located_ = true;
+      auto header = decode_header(pixels_);  // reads the first kHeaderBytes only
+      if (!header) {  // check_piece words the error
+        tap_ = nullptr;
+        return;
+      }
+      done_ = kHeaderBytes;
+      end_ = kHeaderBytes + header->payload_bytes;
+    }
+    const std::size_t upto = std::min(final_bytes, end_);
+    if (upto > done_) crc_ = crc32(pixels_.subspan(done_, upto - done_), crc_), done_ = upto;
+  }
+
+  void finish() {
+    if (!tap_ || !located_ || done_ != end_) return;
+    tap_->crc = crc_;
+    tap_->done = true;
+  }
+
+ private:
+  PayloadCrcTap* tap_;
+  std::span<const std::byte> pixels_;
+  bool located_ = false;
+  std::size_t done_ = 0, end_ = 0;
+  std::uint32_t crc_ = 0;
+};
+
 Result<FastPath> decode_fast(std::span<const std::byte> png, const ImageInfo& info,
-                             std::span<std::byte> pixels) {
+                             std::span<std::byte> pixels, ChunkCrc check, PayloadCrcTap* tap) {
   const std::byte* ihdr = png.data() + png::kSignatureBytes + 8;
   if (ihdr[8] != std::byte{8} || ihdr[9] != std::byte{2} || ihdr[10] != std::byte{0} ||
       ihdr[11] != std::byte{0} || ihdr[12] != std::byte{0})
@@ -47,6 +85,7 @@ Result<FastPath> decode_fast(std::span<const std::byte> png, const ImageInfo& in
   const std::size_t stride = row_bytes + 1;
   const std::size_t raw_total = stride * info.height;
   std::uint32_t chunk_crc = crc32(std::span<const std::byte>(chunk + 4, 6));
+  TapFeeder feeder(tap, std::span<const std::byte>(pixels.data(), info.rgb8_bytes()));
   std::size_t pos = 2;  // within the zlib stream
   std::size_t raw_done = 0;
   bool final_block = false;
@@ -60,7 +99,7 @@ Result<FastPath> decode_fast(std::span<const std::byte> png, const ImageInfo& in
     if (static_cast<std::uint16_t>(~n) != load_le16(block + 3)) return FastPath::kNotMine;
     if (length - pos - 5 < n || raw_total - raw_done < n) return FastPath::kNotMine;
     const std::byte* src = block + 5;
-    chunk_crc = crc32(std::span<const std::byte>(block, 5 + n), chunk_crc);
+    if (check == ChunkCrc::kCheck) chunk_crc = crc32(std::span<const std::byte>(block, 5 + n), chunk_crc);
     // Copy the block's scanline bytes, dropping the filter bytes.
     for (std::size_t left = n; left > 0;) {
       const std::size_t column = raw_done % stride;
@@ -74,11 +113,15 @@ Result<FastPath> decode_fast(std::span<const std::byte> png, const ImageInfo& in
       src += take, raw_done += take, left -= take;
     }
     pos += 5 + n;
+    const std::size_t column = raw_done % stride;
+    feeder.advance((raw_done / stride) * row_bytes + (column ? column - 1 : 0));
   }
   if (raw_done != raw_total || length - pos != 4) return FastPath::kNotMine;
+  if (check == ChunkCrc::kCallerChecks) return feeder.finish(), FastPath::kDone;
   chunk_crc = crc32(std::span<const std::byte>(data + pos, 4), chunk_crc);
   if (chunk_crc != load_be32(data + length))
     return make_error(Errc::kCorrupt, "PNG IDAT chunk CRC mismatch");
+  feeder.finish();
   return FastPath::kDone;
 }
 
@@ -142,14 +185,15 @@ Result<std::span<std::byte>> decode_rgb8_complete(std::span<const std::byte> png
 }
 
 Result<std::span<std::byte>> decode_rgb8(std::span<const std::byte> png,
-                                         std::span<std::byte> pixels, const DecodeLimits& limits) {
+                                         std::span<std::byte> pixels, const DecodeLimits& limits,
+                                         ChunkCrc chunk_crc, PayloadCrcTap* tap) {
   auto info = read_image_info(png, limits);
   if (!info) return std::move(info).error();
   if (info->rgb8_bytes() > pixels.size())
     return make_error(Errc::kLimit, "PNG of " + std::to_string(info->width) + "x" +
                                         std::to_string(info->height) +
                                         " pixels is larger than this piece can be");
-  auto fast = decode_fast(png, *info, pixels);
+  auto fast = decode_fast(png, *info, pixels, chunk_crc, tap);
   if (!fast) return std::move(fast).error();
   if (*fast == FastPath::kDone) return pixels.first(info->rgb8_bytes());
   return decode_rgb8_complete(png, pixels, limits);

@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <cstring>
+#include <atomic>
 #include <map>
 #include <mutex>
+#include <unordered_map>
 #include <string>
 
 #include "codec/piece_reader.h"
 #include "codec/png_decoder.h"
 #include "engine/payload_transform.h"
+#include "engine/piece_body_stream.h"
 #include "engine/piece_window.h"
 #include "engine/thread_pool.h"
 
@@ -45,7 +48,11 @@ class Fetch {
         decoders_(static_cast<std::size_t>(ctx.pool.size()), 0, codec::pixel_bytes(manifest.width, manifest.height)),
         transforms_(static_cast<std::size_t>(ctx.pool.size()), content_key),
         failure_(ctx.cancel),
-        encrypted_(manifest.encryption != "none") {}
+        encrypted_(manifest.encryption != "none"),
+        authenticated_(encrypted_ && content_key.has_value()),
+        content_key_(content_key),
+        // The local store reads on the workers anyway; v1 pieces are another format.
+        streaming_(!backend.synchronous() && manifest.version == 2) {}
 
   void start(const codec::PieceEntry& piece) {
     Slot& slot = window_.acquire();
@@ -71,14 +78,61 @@ class Fetch {
 
  private:
   void request(const codec::PieceEntry& piece, Slot& slot) {
-    backend_.get(piece.key, slot.png(), [this, &piece, &slot](Result<std::size_t> got) {
+    PieceBodyStream* stream = stream_for(piece, slot);
+    auto got_it = [this, &piece, &slot, stream](Result<std::size_t> got) {
       if (!got) {
         Error e = std::move(got).error();
-        return failed(piece, slot, Error{e.code, "piece " + std::to_string(piece.index) + ": " + e.message}, true);
+        Error error{e.code, "piece " + std::to_string(piece.index) + ": " + e.message};
+        // The stream refused the body on the way: fetch it again, whole.
+        if (stream && stream->stream().streaming() && refetch(piece, slot, error)) return;
+        return failed(piece, slot, std::move(error), true);
       }
-      if (backend_.synchronous()) return land(piece, slot, *got);
-      ctx_.pool.post([this, &piece, &slot, n = *got] { land(piece, slot, n); });
-    });
+      if (backend_.synchronous()) return land(piece, slot, *got, stream);
+      ctx_.pool.post([this, &piece, &slot, n = *got, stream] { land(piece, slot, n, stream); });
+    };
+    if (stream) return backend_.get_streaming(piece.key, slot.png(), *stream, std::move(got_it));
+    backend_.get(piece.key, slot.png(), std::move(got_it));
+  }
+
+  // The slot's body stream for this GET, or nullptr: not streaming, or a
+  // refetch after a refused body (which the whole-image decoder words).
+  PieceBodyStream* stream_for(const codec::PieceEntry& piece, Slot& slot) {
+    if (!streaming_ || slot.attempts > 0) return nullptr;
+    PieceBodyStream* stream;
+    {
+      std::lock_guard lock(streams_mutex_);
+      auto& owned = streams_[&slot];
+      if (!owned) owned = std::make_unique<PieceBodyStream>(authenticated_ ? content_key_ : std::nullopt);
+      stream = owned.get();
+    }
+    stream->begin({piece.index, manifest_.width, manifest_.height, codec::PiecePlace{options_.parity ? 2u : 0u, piece.index}},
+                  slot.png());
+    return stream;
+  }
+
+  // A corrupt body: fetched again (up to kMaxCorruptRefetches), or false.
+  bool refetch(const codec::PieceEntry& piece, Slot& slot, const Error& error) {
+    if (error.code != Errc::kCorrupt || ++slot.attempts >= kMaxCorruptRefetches || ctx_.cancelled()) return false;
+    ++ctx_.refetches;
+    report(ctx_.options.progress, [&](ProgressSink& p) { p.on_retry(piece.key, slot.attempts, error.message); });
+    request(piece, slot);
+    return true;
+  }
+
+  // The payload a body stream left in the slot, checked as open_piece checks.
+  Result<std::span<const std::byte>> open_streamed(const codec::PieceEntry& piece, PieceBodyStream& stream,
+                                                   PayloadTransform& transform) {
+    auto view = stream.stream().finish();
+    if (!view) return std::move(view).error();
+    if (view->header.payload_crc32 != piece.crc32 || options_.parity != bool(view->header.flags & codec::kFlagParity))
+      return make_error(Errc::kCorrupt, "the image is a different piece (index, kind or checksum differ)");
+    if (encrypted_ != bool(view->header.flags & codec::kFlagEncrypted))
+      return make_error(Errc::kCorrupt, "piece encryption does not match the manifest");
+    const std::uint8_t flags = view->header.flags & ~codec::kFlagParity;
+    const std::uint8_t left = stream.stream().deciphered() ? flags & ~codec::kFlagEncrypted : flags;
+    // The payload lies at the start of the slot, which this fetch owns.
+    const std::span<std::byte> payload(const_cast<std::byte*>(view->payload.data()), view->payload.size());
+    return transform.open({options_.parity ? 2u : 0u, piece.index}, payload, left, piece.size);
   }
 
   // Decodes, checks and opens one piece; the result points into `decoder`'s
@@ -86,7 +140,9 @@ class Fetch {
   Result<std::span<const std::byte>> open_piece(const codec::PieceEntry& piece, std::span<const std::byte> png,
                                                 Slot& decoder, PayloadTransform& transform) {
     if (manifest_.version == 1) return codec::read_storagex_v1_piece(png, decoder.pixels(), ctx_.limits);
-    auto view = codec::read_piece(png, decoder.pixels(), ctx_.limits);
+    // With the content key the AEAD tag vouches for every payload byte.
+    auto view = codec::read_piece(png, decoder.pixels(), ctx_.limits,
+                                  authenticated_ ? codec::PayloadCrc::kAuthenticatedLater : codec::PayloadCrc::kCheck);
     if (!view) return std::move(view).error();
     if (view->header.piece_index != piece.index || view->header.payload_crc32 != piece.crc32 ||
         (view->header.flags & codec::kFlagManifest) || options_.parity != bool(view->header.flags & codec::kFlagParity))
@@ -99,32 +155,31 @@ class Fetch {
   }
 
   // On a worker: verify the piece, hand it to the sink, or fetch it again.
-  void land(const codec::PieceEntry& piece, Slot& slot, std::size_t bytes) {
-    Slot& decoder = decoders_.acquire();
+  void land(const codec::PieceEntry& piece, Slot& slot, std::size_t bytes, PieceBodyStream* stream) {
+    const bool streamed = stream && stream->stream().streaming();
+    // A body shorter than the stream's head is all in the stream.
+    if (stream && !streamed && stream->held().size() == bytes)
+      std::memcpy(slot.png().data(), stream->held().data(), bytes);
+    Slot* decoder = streamed ? nullptr : &decoders_.acquire();
     PayloadTransform& transform = transforms_.acquire();
     Result<std::span<const std::byte>> payload =
-        decoder.ok ? open_piece(piece, slot.png().first(bytes), decoder, transform)
-                   : Result<std::span<const std::byte>>(out_of_memory(decoder.pixel_bytes));
+        streamed      ? open_streamed(piece, *stream, transform)
+        : decoder->ok ? open_piece(piece, slot.png().first(bytes), *decoder, transform)
+                      : Result<std::span<const std::byte>>(out_of_memory(decoder->pixel_bytes));
     if (payload && payload->size() != piece.size)
       payload = make_error(Errc::kCorrupt, "payload is " + std::to_string(payload->size()) +
                                                " bytes, the manifest says " + std::to_string(piece.size));
     Status sunk;
     std::size_t kept = 0;  // in order: the payload waits in the slot for its turn
     if (payload && options_.in_order) {
-      std::memcpy(slot.png().data(), payload->data(), payload->size());
+      if (payload->data() != slot.png().data()) std::memcpy(slot.png().data(), payload->data(), payload->size());
       kept = payload->size();
     } else if (payload) {
       sunk = sink_(piece, *payload);
     }
     transforms_.release(transform);
-    decoders_.release(decoder);
-    if (!payload && payload.error().code == Errc::kCorrupt && ++slot.attempts < kMaxCorruptRefetches &&
-        !ctx_.cancelled()) {
-      ++ctx_.refetches;
-      report(ctx_.options.progress,
-             [&](ProgressSink& p) { p.on_retry(piece.key, slot.attempts, payload.error().message); });
-      return request(piece, slot);
-    }
+    if (decoder) decoders_.release(*decoder);
+    if (!payload && refetch(piece, slot, payload.error())) return;
     if (!payload) {
       failed(piece, slot,
              Error{payload.error().code, "piece " + std::to_string(piece.index) + " (" + piece.key +
@@ -210,6 +265,11 @@ class Fetch {
   TransformPool transforms_;
   FirstError failure_;
   bool encrypted_;
+  bool authenticated_;  // encrypted and the key is known: the tag, not the CRC, checks payloads
+  const std::optional<codec::ContentKey>& content_key_;
+  const bool streaming_;  // bodies go through a PieceBodyStream per slot
+  std::mutex streams_mutex_;  // guards streams_
+  std::unordered_map<const Slot*, std::unique_ptr<PieceBodyStream>> streams_;
   std::uint64_t started_ = 0;  // positions handed out by start(), in order
 
   struct Ready {

@@ -29,6 +29,16 @@ void HostGuard::get(const std::string& key, std::span<std::byte> into, net::GetD
   });
 }
 
+void HostGuard::get_streaming(const std::string& key, std::span<std::byte> into, net::BodySink& sink,
+                              net::GetDone done) {
+  std::string origin = net::url_origin(key);
+  if (std::string why = refused(origin); !why.empty()) return done(make_error(Errc::kTransient, why));
+  inner_.get_streaming(key, into, sink, [this, origin = std::move(origin), done = std::move(done)](Result<std::size_t> got) {
+    record(origin, got ? Status{} : Status(got.error()));
+    done(std::move(got));
+  });
+}
+
 void HostGuard::get_whole(const std::string& key, std::size_t max_bytes, net::WholeDone done) {
   std::string origin = net::url_origin(key);
   if (std::string why = refused(origin); !why.empty()) return done(make_error(Errc::kTransient, why));

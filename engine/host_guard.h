@@ -29,6 +29,8 @@ class HostGuard final : public net::Backend {
     inner_.put(name, bytes, std::move(done));
   }
   void get(const std::string& key, std::span<std::byte> into, net::GetDone done) override;
+  void get_streaming(const std::string& key, std::span<std::byte> into, net::BodySink& sink,
+                     net::GetDone done) override;
   void get_whole(const std::string& key, std::size_t max_bytes, net::WholeDone done) override;
   void remove(const std::string& key, net::RemoveDone done) override { inner_.remove(key, std::move(done)); }
   bool synchronous() const override { return inner_.synchronous(); }

@@ -7,6 +7,7 @@
 #include <new>
 
 #include "base/text.h"
+#include "codec/storagex_v1_writer.h"
 #include "codec/versions.h"
 #include "engine/cancel_token.h"
 #include "engine/download_key.h"
@@ -18,6 +19,7 @@
 #include "engine/repair.h"
 #include "engine/push.h"
 #include "engine/striped_push.h"
+#include "engine/storagex_push.h"
 #include "engine/thread_pool.h"
 #include "engine/verify.h"
 #include "net/event_loop.h"
@@ -187,6 +189,19 @@ Result<std::string> Storage::upload(const std::string& path, const std::string& 
   });
 }
 
+Result<StoragexUpload> Storage::upload_storagex_v1(const std::string& path, const std::string& name) {
+  return impl_->operation_scope<StoragexUpload>([&]() -> Result<StoragexUpload> {
+    if (!impl_->options.passphrase.empty())
+      return make_error(Errc::kInvalidArgument,
+                        "the storagex v1 format is unencrypted: a passphrase cannot apply to it");
+    auto backend = net::open_backend(impl_->options.backend, impl_->backend_options(), impl_->loop_provider());
+    if (!backend) return std::move(backend).error();
+    auto ctx = impl_->context();
+    auto pushed = engine::storagex_push(ctx, **backend, path, name, impl_->options.width, impl_->options.height);
+    if (!pushed) return std::move(pushed).error();
+    return StoragexUpload{std::move(pushed->key), std::move(pushed->meta_json)};
+  });
+}
 
 Result<std::string> Storage::download(const std::string& key, const std::string& out) {
   return impl_->on_key<std::string>(key, [&](engine::Context& ctx, net::Backend& backend, const OpenedKey& k) {
@@ -217,6 +232,22 @@ Result<FileInfo> Storage::info(const std::string& key) {
     info.stripes = m.stripes();
     info.manifest_copies = 1 + static_cast<int>(k.alternates.size());
     return info;
+  });
+}
+
+Result<std::string> Storage::storagex_meta(const std::string& key) {
+  return impl_->on_key<std::string>(key, [&](engine::Context& ctx, net::Backend& backend,
+                                             const OpenedKey& k) -> Result<std::string> {
+    auto fetched = engine::fetch_manifest_tree(ctx, backend, k.url, k.content_key);
+    if (!fetched) return std::move(fetched).error();
+    const codec::Manifest& m = fetched->manifest;
+    if (m.version != 1) return make_error(Errc::kInvalidArgument, key + " is an sxengine key, not a storagex v1 one");
+    codec::StoragexMeta meta;
+    meta.filename = m.name;
+    meta.piece_width = m.width;
+    meta.piece_height = m.height;
+    for (const codec::PieceEntry& p : m.pieces) meta.pieces.push_back({p.index, p.key, p.offset, p.size});
+    return codec::to_storagex_v1_json(meta);
   });
 }
 

@@ -26,6 +26,12 @@ class DenialHint final : public Backend {
       done(std::move(r));
     });
   }
+  void get_streaming(const std::string& key, std::span<std::byte> into, BodySink& sink, GetDone done) override {
+    inner_->get_streaming(key, into, sink, [done = std::move(done)](Result<std::size_t> r) {
+      if (!r) return done(hint(std::move(r).error()));
+      done(std::move(r));
+    });
+  }
   void get_whole(const std::string& key, std::size_t max_bytes, WholeDone done) override {
     inner_->get_whole(key, max_bytes, [done = std::move(done)](Result<std::vector<std::byte>> r) {
       if (!r) return done(hint(std::move(r).error()));

@@ -52,6 +52,13 @@ class Backend {
   virtual void put(const std::string& name, std::span<const std::byte> bytes, PutDone done) = 0;
   // Fetches `key` into `into`; an object larger than `into` fails with kLimit.
   virtual void get(const std::string& key, std::span<std::byte> into, GetDone done) = 0;
+  // get, offering the body to `sink` as it arrives (net/http.h BodySink);
+  // what the sink declines, and every body of a backend that cannot stream,
+  // lands in `into` as with get.
+  virtual void get_streaming(const std::string& key, std::span<std::byte> into, BodySink& sink, GetDone done) {
+    (void)sink;
+    get(key, into, std::move(done));
+  }
   // Fetches a whole object of unknown size, at most `max_bytes` (manifests).
   virtual void get_whole(const std::string& key, std::size_t max_bytes, WholeDone done) = 0;
   // Deletes `key`; `done` gets kNotFound when it is already gone. Backends

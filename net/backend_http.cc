@@ -29,9 +29,17 @@ class HttpBackend final : public Backend {
   }
 
   void get(const std::string& key, std::span<std::byte> into, GetDone done) override {
+    get_into(key, into, nullptr, std::move(done));
+  }
+  void get_streaming(const std::string& key, std::span<std::byte> into, BodySink& sink, GetDone done) override {
+    get_into(key, into, &sink, std::move(done));
+  }
+
+  void get_into(const std::string& key, std::span<std::byte> into, BodySink* sink, GetDone done) {
     Request request;
     request.url = key;
     request.response_buffer = into;
+    request.body_sink = sink;
     request.operation = operation_;
     request.check_body = check_body_;
     request.max_retries = max_retries_;

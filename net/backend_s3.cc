@@ -40,9 +40,10 @@ class S3Client {
   }
 
   void get(const std::string& url, std::span<std::byte> into, std::size_t max_text, GetDone done_span,
-           WholeDone done_whole) {
+           WholeDone done_whole, BodySink* sink = nullptr) {
     Request request = s3_object_request(config_, Method::kGet, url);
     request.response_buffer = into;
+    request.body_sink = sink;
     request.max_text_bytes = max_text;
     request.operation = operation_;
     request.max_retries = max_retries_;
@@ -108,6 +109,9 @@ class S3Backend final : public Backend {
   void get(const std::string& key, std::span<std::byte> into, GetDone done) override {
     client_.get(key, into, 0, std::move(done), {});
   }
+  void get_streaming(const std::string& key, std::span<std::byte> into, BodySink& sink, GetDone done) override {
+    client_.get(key, into, 0, std::move(done), {}, &sink);
+  }
   void get_whole(const std::string& key, std::size_t max_bytes, WholeDone done) override {
     client_.get(key, {}, max_bytes, {}, std::move(done));
   }
@@ -131,6 +135,9 @@ class S3Reader final : public Backend {
   }
   void get(const std::string& key, std::span<std::byte> into, GetDone done) override {
     client_.get(key, into, 0, std::move(done), {});
+  }
+  void get_streaming(const std::string& key, std::span<std::byte> into, BodySink& sink, GetDone done) override {
+    client_.get(key, into, 0, std::move(done), {}, &sink);
   }
   void get_whole(const std::string& key, std::size_t max_bytes, WholeDone done) override {
     client_.get(key, {}, max_bytes, {}, std::move(done));

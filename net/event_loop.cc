@@ -47,7 +47,8 @@ struct Transfer {
   std::string text;
   bool judged = false;                // check_body has seen the head
   std::size_t allowed = SIZE_MAX;     // what check_body allows in all
-  std::optional<Error> refused;       // check_body's verdict, when it refused
+  std::optional<Error> refused;       // check_body's (or the body sink's) verdict, when it refused
+  bool sink_declined = false;         // the body sink let the body go to response_buffer
   int retries = 0;
   char errbuf[CURL_ERROR_SIZE] = {};
   std::unique_ptr<asio::steady_timer> backoff;
@@ -95,6 +96,30 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
     return CURL_WRITEFUNC_PAUSE;  // curl keeps the chunk and hands it again on resume
   }
   std::span<std::byte> buffer = t->request.response_buffer;
+  if (t->request.body_sink && !t->sink_declined) {
+    long status = 0;
+    curl_easy_getinfo(t->easy.get(), CURLINFO_RESPONSE_CODE, &status);
+    auto took = status >= 200 && status < 300 ? t->request.body_sink->offer(std::as_bytes(std::span(data, n)))
+                                              : Result<BodySink::Take>(BodySink::Take::kDeclined);
+    if (!took) {
+      t->refused = std::move(took).error();
+      return 0;
+    }
+    if (*took == BodySink::Take::kTaken) {
+      t->received += n;
+      t->judged = true;  // the sink judges what it takes
+      return n;
+    }
+    t->sink_declined = true;
+    t->judged = false;
+    const auto held = status >= 200 && status < 300 ? t->request.body_sink->held() : std::span<const std::byte>();
+    if (held.size() > buffer.size()) {
+      t->overflow = true;
+      return 0;
+    }
+    if (!held.empty()) std::memcpy(buffer.data(), held.data(), held.size());
+    t->received = held.size();
+  }
   const std::size_t room = buffer.empty() ? t->request.max_text_bytes - t->text.size() : buffer.size() - t->received;
   if (n > room || t->received + n > t->allowed) {
     t->overflow = true;
@@ -399,6 +424,8 @@ struct EventLoop::Impl {
     t.judged = false;
     t.allowed = SIZE_MAX;
     t.refused.reset();
+    t.sink_declined = false;
+    if (t.request.body_sink) t.request.body_sink->restart();
     t.text.clear();
     t.errbuf[0] = '\0';
     CURLcode code = CURLE_OK;

@@ -28,6 +28,22 @@ using BodyCheck = std::function<Result<std::size_t>(std::span<const std::byte> h
 // operation can be cancelled alone; 0 belongs to no operation.
 using OperationId = std::uint64_t;
 
+// Takes a 2xx GET body as it arrives instead of a copy into response_buffer
+// first (pull deciphers pieces straight out of curl's buffer). The loop
+// offers every chunk in order; a sink may decline only before it has taken
+// anything but the bytes it holds, and then gets nothing more: the body goes
+// to response_buffer as usual, held() first. An error refuses the body (no
+// retry). restart() runs before a retry sends the request again. Bodies of
+// other statuses are never offered.
+class BodySink {
+ public:
+  enum class Take { kTaken, kDeclined };
+  virtual ~BodySink() = default;
+  virtual Result<Take> offer(std::span<const std::byte> chunk) = 0;
+  virtual std::span<const std::byte> held() const = 0;
+  virtual void restart() = 0;
+};
+
 struct FormPart {
   std::string name;
   std::string value;          // text field, or the file name when `file` is set
@@ -46,6 +62,10 @@ struct Request {
   // GET bodies land here; a body that does not fit fails with kLimit (a
   // hostile or broken server cannot make us buffer without bound).
   std::span<std::byte> response_buffer;
+  // Optional, beside response_buffer (which takes the body it declines);
+  // owned by the caller until the completion runs. check_body is not asked
+  // about a body the sink took: the sink judges it.
+  BodySink* body_sink = nullptr;
   // Without a buffer the body is kept in Response::text, up to this many bytes
   // (more fails with kLimit).
   std::size_t max_text_bytes = std::size_t{1} << 20;

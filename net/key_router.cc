@@ -38,6 +38,12 @@ void KeyRouter::get(const std::string& key, std::span<std::byte> into, GetDone d
   (*backend)->get(key, into, std::move(done));
 }
 
+void KeyRouter::get_streaming(const std::string& key, std::span<std::byte> into, BodySink& sink, GetDone done) {
+  auto backend = route(key);
+  if (!backend) return done(std::move(backend).error());
+  (*backend)->get_streaming(key, into, sink, std::move(done));
+}
+
 void KeyRouter::get_whole(const std::string& key, std::size_t max_bytes, WholeDone done) {
   auto backend = route(key);
   if (!backend) return done(std::move(backend).error());

@@ -24,6 +24,7 @@ class KeyRouter final : public Backend {
 
   void put(const std::string& name, std::span<const std::byte> bytes, PutDone done) override;
   void get(const std::string& key, std::span<std::byte> into, GetDone done) override;
+  void get_streaming(const std::string& key, std::span<std::byte> into, BodySink& sink, GetDone done) override;
   void get_whole(const std::string& key, std::size_t max_bytes, WholeDone done) override;
   void remove(const std::string& key, RemoveDone done) override;
   // As the first backend opened: a mix of the local store and the network

@@ -89,6 +89,12 @@ struct RepairReport {
   std::uint64_t stripes = 0;          // that needed it
 };
 
+// What a storagex v1 push stored (Storage::upload_storagex_v1).
+struct StoragexUpload {
+  std::string key;        // the meta image's URL, what storagex 0.3 downloads
+  std::string meta_json;  // the meta info, as stored in that image
+};
+
 // Owns the worker pool and, when a network backend is used, the event loop.
 // Not thread-safe: one operation at a time.
 class Storage {
@@ -108,7 +114,17 @@ class Storage {
   // Nothing appears under that path unless every checksum matched.
   Result<std::string> download(const std::string& key, const std::string& out = {});
 
+  // Pushes in the 2017 storagex v1 format instead (for people still on
+  // storagex 0.1–0.3): options.width × options.height images (both 0:
+  // storagex's 1024 × 768), unencrypted and without checksums by nature, so
+  // a passphrase is refused (kInvalidArgument) and `encrypt` is not read.
+  Result<StoragexUpload> upload_storagex_v1(const std::string& path, const std::string& name = {});
+
   Result<FileInfo> info(const std::string& key);
+
+  // The storagex v1 meta info of a storagex key, rendered as storagex wrote
+  // it; kInvalidArgument for an sxengine key.
+  Result<std::string> storagex_meta(const std::string& key);
 
   // Fetches and checks every piece and the manifest tree, writing nothing.
   // Fails only when the manifest cannot be read; piece problems are reported.

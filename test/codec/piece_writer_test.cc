@@ -14,6 +14,7 @@
 #include "codec/piece_reader.h"
 #include "codec/piece_writer.h"
 #include "codec/png_decoder.h"
+#include "test/deflated_png.h"
 #include "test/stb_png.h"
 
 using namespace sx;
@@ -122,6 +123,33 @@ TEST_CASE("a PNG from another encoder (filters, zlib) goes through the complete 
                          view->payload.size()) == text);
 }
 
+// Stored deflate blocks (zlib level 0) with the Up filter on the last row:
+// the fast path copies (and checksums) every row before it, then hands the
+// image to libspng, whose pixels must be the ones checked.
+TEST_CASE("a stored-block PNG the fast path gives up on halfway is checked on libspng's pixels") {
+  auto geometry = *geometry_for_piece_size(200000, kDefaultLimits);
+  auto payload = random_bytes(200000, 3);
+  auto e = encode(payload, geometry);
+  std::vector<std::byte> pixels(pixel_bytes(geometry.width, geometry.height));
+  REQUIRE(decode_rgb8(e.png, pixels, kDefaultLimits));
+  const std::uint32_t rows = geometry.rows_for(payload.size());
+  REQUIRE(rows > 2);
+  auto png = sx::testing::deflated_png(pixels.data(), geometry.width, rows, 0, rows - 1);
+  std::vector<std::byte> pixels2(pixel_bytes(geometry.width, geometry.height));
+  auto view = read_piece(png, pixels2, kDefaultLimits);
+  REQUIRE(view);
+  CHECK(std::memcmp(view->payload.data(), payload.data(), payload.size()) == 0);
+
+  SUBCASE("and a payload byte changed in a row the fast path had already checksummed is refused") {
+    std::vector<std::byte> altered(pixels.begin(), pixels.end());
+    altered[kHeaderBytes + 10] ^= std::byte{1};
+    auto bad = sx::testing::deflated_png(altered.data(), geometry.width, rows, 0, rows - 1);
+    auto r = read_piece(bad, pixels2, kDefaultLimits);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("payload checksum") != std::string::npos);
+  }
+}
+
 TEST_CASE("compressed pieces round-trip and are smaller for text") {
   auto geometry = *geometry_for_piece_size(200000, kDefaultLimits);
   std::string text(200000, 'x');
@@ -151,12 +179,41 @@ TEST_CASE("hostile pieces are refused with kCorrupt or kLimit") {
     REQUIRE_FALSE(r);
     CHECK(r.error().code == Errc::kCorrupt);
   }
-  SUBCASE("one flipped payload byte breaks the chunk CRC") {
+  SUBCASE("one flipped payload byte breaks the payload CRC and the chunk CRC") {
     auto png = e.png;
     png[png.size() / 2] ^= std::byte{1};
     auto r = read_piece(png, pixels, kDefaultLimits);
     REQUIRE_FALSE(r);
     CHECK(r.error().code == Errc::kCorrupt);
+    CHECK(r.error().message.find("payload checksum") != std::string::npos);
+    auto d = decode_rgb8(png, pixels, kDefaultLimits);
+    REQUIRE_FALSE(d);
+    CHECK(d.error().message.find("IDAT chunk CRC") != std::string::npos);
+  }
+  SUBCASE("a flipped chunk CRC alone: decode_rgb8 refuses, read_piece has checked every byte it uses") {
+    auto png = e.png;
+    png[png.size() - 12 - 1] ^= std::byte{1};  // the IDAT CRC's last byte, before IEND
+    auto d = decode_rgb8(png, pixels, kDefaultLimits);
+    REQUIRE_FALSE(d);
+    CHECK(d.error().message.find("IDAT chunk CRC") != std::string::npos);
+    auto r = read_piece(png, pixels, kDefaultLimits);
+    REQUIRE(r);
+    CHECK(std::memcmp(r->payload.data(), payload.data(), payload.size()) == 0);
+  }
+  SUBCASE("a flipped header byte is refused even when the payload is authenticated later") {
+    auto png = e.png;
+    const std::size_t first_pixel = 8 + 25 + 8 + 2 + 5 + 1;  // signature, IHDR, IDAT head, zlib, block, filter
+    png[first_pixel + 9] ^= std::byte{1};                     // the piece index
+    auto r = read_piece(png, pixels, kDefaultLimits, PayloadCrc::kAuthenticatedLater);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("header checksum") != std::string::npos);
+  }
+  SUBCASE("an unencrypted piece's payload CRC is checked even when the caller says it authenticates") {
+    auto png = e.png;
+    png[png.size() / 2] ^= std::byte{1};
+    auto r = read_piece(png, pixels, kDefaultLimits, PayloadCrc::kAuthenticatedLater);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("payload checksum") != std::string::npos);
   }
   SUBCASE("not a PNG") {
     auto r = read_piece(bytes_of("<html>hello</html> and some more bytes to pass length"), pixels,

@@ -6,6 +6,7 @@
 # With NGINX_TLS_CERT and NGINX_TLS_KEY set (PEM files), it serves HTTPS with
 # HTTP/2 on 127.0.0.1:PORT and [::1]:PORT instead and prints
 # "https://127.0.0.1:PORT/".
+# NGINX_AUTOINDEX=on lists directories (what rclone's http remote reads; bench/peers.sh).
 #   nginx_fixture.sh stop DIR    -> SIGTERM the nginx started in DIR, SIGKILL after ~5 s
 #
 # Everything (config, pid, logs, temp paths, served files in DIR/data) lives in DIR.
@@ -109,7 +110,7 @@ $listen
             create_full_put_path on;
             dav_access user:rw group:rw all:r;
             client_max_body_size 0;
-            autoindex off;
+            autoindex ${NGINX_AUTOINDEX:-off};
         }
     }
 }

@@ -1,0 +1,113 @@
+# Type stubs of the sxengine extension (python/sxengine_module.cc).
+import os
+from typing import Any, Callable, Literal, Mapping, Optional, TypedDict, Union
+
+StrPath = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+__version__: str
+
+def version() -> str:
+    """sxengine's version and the libraries it was built with, one per line."""
+
+class Error(Exception):
+    """An sxengine operation failed; str(e) is the engine's message."""
+    code: str  # "invalid argument", "not found", "I/O error", "cancelled", "corrupt", "denied", "unavailable", "limit exceeded"
+
+class UsageError(Error): ...
+class NotFoundError(Error): ...
+class LocalIOError(Error): ...
+class CancelledError(Error): ...
+class CorruptError(Error): ...
+class AuthError(Error): ...
+class NetworkError(Error): ...
+class LimitError(Error): ...
+
+class FileInfo(TypedDict):
+    name: str
+    size: int
+    sha256: str
+    digest: str  # "sha256", "sha256-tree", "aead" or "none" (storagex v1)
+    pieces: int
+    piece_size: int
+    width: int
+    height: int
+    format: str  # "sxengine v2" or "storagex v1"
+    manifest_levels: int
+    encryption: str  # "aes-256-gcm" or "none"
+
+class PieceProblem(TypedDict):
+    index: int
+    url: str
+    code: str
+    message: str
+
+class VerifyReport(TypedDict):
+    ok: bool
+    pieces: int
+    bytes: int
+    manifest_levels: int
+    problems: list[PieceProblem]
+    digest: str
+    digest_checked: bool
+    digest_matches: bool
+    sha256: str
+
+class RemoveReport(TypedDict):
+    objects: int
+    removed: int
+    already_gone: int
+
+# A progress event: {"event": "start", "operation", "total_bytes", "pieces"},
+# {"event": "piece", "index", "bytes"}, {"event": "retry", "url", "attempt",
+# "reason"}, {"event": "finish", "bytes", "seconds", "retries"} or
+# {"event": "resume", "operation", "done", "total"}. The callback runs on the
+# engine's threads with the GIL held; an exception it raises cancels the
+# transfer and is re-raised by the call.
+ProgressCallback = Callable[[Mapping[str, Any]], object]
+
+class Storage:
+    def __init__(
+        self,
+        *,
+        backend: str = ...,  # "" (the local store), "dir:PATH", "http(s)://…/", "s3://BUCKET/PREFIX", "host:NAME", "sxcu:PATH"
+        piece_size: int = ...,  # payload bytes per piece, default 8 MiB (1024 .. 255 MiB)
+        width: int = ...,  # piece image width in pixels (with height; excludes piece_size)
+        height: int = ...,
+        parallel: int = ...,  # requests in flight (default 16)
+        workers: int = ...,  # encode/decode threads (0: one per core)
+        level: int = ...,  # 0 stored deflate, 1..12 libdeflate level
+        retries: int = ...,  # per request (default 8)
+        stall_timeout: int = ...,  # seconds
+        connect_timeout: int = ...,  # seconds
+        request_timeout: int = ...,  # seconds
+        bwlimit: int = ...,  # bytes per second, 0: none
+        insecure: bool = ...,
+        cacert: StrPath = ...,
+        capath: StrPath = ...,
+        proxy: str = ...,
+        http1_only: bool = ...,
+        endpoint: str = ...,  # S3 endpoint URL
+        acl: str = ...,  # S3 canned ACL
+        s3_sign_payload: bool = ...,
+        force: bool = ...,  # download may replace an existing file
+        fsync: bool = ...,
+        resume: bool = ...,  # default True
+        encrypt: bool = ...,  # default True (AES-256-GCM, key in the download key)
+        sha256: bool = ...,  # also record the whole file's SHA-256
+        passphrase: str = ...,
+        compress: Literal["auto", "none", "zstd"] = ...,
+        progress: Optional[ProgressCallback] = ...,
+    ) -> None: ...
+    def upload(self, path: StrPath, name: Optional[str] = None) -> str:
+        """Pushes a file ("-": stdin); returns its download key."""
+    def download(self, key: str, out: Optional[StrPath] = None) -> str:
+        """Pulls key to out (a file, a directory, None: the current directory); returns the path written."""
+    def info(self, key: str) -> FileInfo: ...
+    def verify(self, key: str, sha256: bool = False) -> VerifyReport: ...
+    def remove(self, key: str, force: bool = False) -> RemoveReport: ...
+    def upload_storagex_v1(self, path: StrPath, name: Optional[str] = None) -> tuple[str, dict[str, Any]]:
+        """Pushes in the storagex v1 format (width x height images, unencrypted); returns (key, meta info)."""
+    def storagex_meta(self, key: str) -> dict[str, Any]:
+        """The storagex v1 meta info of a storagex key (UsageError for an sxengine key)."""
+    def cancel(self) -> None:
+        """Asks the running operation to stop (any thread)."""
