@@ -202,6 +202,8 @@ Result<RepairReport> repair(Context& ctx, net::Backend& reader, const DownloadKe
         e.message = what + ": " + e.message;
         if (target.empty() && e.code == Errc::kDenied)
           e.message += "; S3 and image-host URLs cannot be stored into as they are: give repair --backend NEW";
+        else if (target.empty())
+          e.message += "; if that host is gone for good, repair --backend NEW puts its pieces elsewhere";
         return e;
       }
       if (url != entry.key) urls_changed = true;
