@@ -16,6 +16,7 @@
 
 #include "bench/bench.h"
 #include "codec/piece_reader.h"
+#include "codec/piece_stream.h"
 #include "codec/piece_writer.h"
 
 extern "C" unsigned char* stbi_write_png_to_mem(const unsigned char* pixels, int stride_bytes,
@@ -106,6 +107,19 @@ int run_codec_bench(const BenchOptions& options) {
          std::memcmp(r->payload.data(), payload.data(), n) == 0;
   });
 
+  // What pull does over the network: the same image read in curl-sized
+  // chunks (256 KiB) by the streaming reader, straight into the payload.
+  codec::PieceStream stream;
+  std::vector<std::byte> streamed_out(n);
+  const double stream_decode = best_gbps(rounds, n, [&] {
+    stream.begin({0, w, h, codec::PiecePlace{0, 0}}, streamed_out, nullptr);
+    const std::span<const std::byte> image(png.data(), png_len);
+    for (std::size_t at = 0; ok && at < image.size(); at += 256 << 10)
+      ok = stream.write(image.subspan(at, std::min<std::size_t>(256 << 10, image.size() - at))).has_value();
+    auto r = stream.finish();
+    ok = ok && r.has_value() && r->payload.size() == n && std::memcmp(r->payload.data(), payload.data(), n) == 0;
+  });
+
   // Baselines get the same pixel bytes the piece holds.
   std::memcpy(pixels.data(), payload.data(), n);
   const int slow_rounds = std::max(1, rounds / 5);
@@ -138,9 +152,9 @@ int run_codec_bench(const BenchOptions& options) {
     fmt::print(
         "{{\"piece_bytes\":{},\"memcpy_gbps\":{:.3f},\"encode_gbps\":{:.3f},\"decode_gbps\":{:.3f},"
         "\"stb_encode_gbps\":{:.4f},\"stb_decode_gbps\":{:.4f},\"spng_encode_gbps\":{:.4f},"
-        "\"spng_decode_gbps\":{:.4f},\"encode_allocations_per_piece\":{:.2f},"
+        "\"spng_decode_gbps\":{:.4f},\"stream_decode_gbps\":{:.3f},\"encode_allocations_per_piece\":{:.2f},"
         "\"decode_allocations_per_piece\":{:.2f},\"verified\":{}}}\n",
-        n, memcpy_gbps, encode, decode, stb_encode, stb_decode, spng_encode_gbps, spng_decode,
+        n, memcpy_gbps, encode, decode, stb_encode, stb_decode, spng_encode_gbps, spng_decode, stream_decode,
         static_cast<double>(encode_allocs) / rounds, static_cast<double>(decode_allocs) / rounds, ok);
   } else {
     fmt::print("codec bench: {} MiB random payload, {}x{} px, best of {} (baselines best of {}), one core\n",
@@ -150,6 +164,8 @@ int run_codec_bench(const BenchOptions& options) {
                encode, encode / memcpy_gbps, encode / stb_encode, encode / spng_encode_gbps);
     fmt::print("sxengine decode      {:8.3f} GB/s = {:.2f} x memcpy, {:.1f} x stb_image, {:.1f} x libspng\n", decode,
                decode / memcpy_gbps, decode / stb_decode, decode / spng_decode);
+    fmt::print("sxengine stream read {:8.3f} GB/s = {:.2f} x memcpy (pull's reader, 256 KiB chunks)\n", stream_decode,
+               stream_decode / memcpy_gbps);
     fmt::print("stb_image_write      {:8.4f} GB/s   stb_image  {:8.4f} GB/s\n", stb_encode, stb_decode);
     fmt::print("libspng encode (l0)  {:8.4f} GB/s   decode     {:8.4f} GB/s\n", spng_encode_gbps, spng_decode);
     fmt::print("allocations/piece    encode {:.2f}, decode {:.2f}   round trip verified: {}\n",

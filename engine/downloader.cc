@@ -51,8 +51,7 @@ class Fetch {
         encrypted_(manifest.encryption != "none"),
         authenticated_(encrypted_ && content_key.has_value()),
         content_key_(content_key),
-        // The local store reads on the workers anyway; v1 pieces are another format.
-        streaming_(!backend.synchronous() && manifest.version == 2) {}
+        streaming_(manifest.version == 2) {}  // v1 pieces are another format
 
   void start(const codec::PieceEntry& piece) {
     Slot& slot = window_.acquire();

@@ -46,21 +46,32 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
                                                      const ResumeState& resume) {
   bool compress = compress_ == Options::Compress::kZstd;
   const std::size_t slots = window_slots(ctx_.options.parallel, ctx_.pool.size(), backend_.synchronous());
-  PieceWindow window(slots, codec::max_png_bytes(geometry_), source.needs_scratch() ? geometry_.capacity() : 0);
+  PieceWindow window(slots, codec::max_png_bytes(geometry_), 0);
+  // The file's bytes are needed only until a worker has encoded them: one
+  // read buffer per worker and one for the reader, not one per piece in
+  // flight (fresh pages cost: zeroing them was half a push's CPU).
+  const bool scratch = source.needs_scratch();
+  PieceWindow readers(scratch ? static_cast<std::size_t>(ctx_.pool.size()) + 1 : 1, 0,
+                      scratch ? geometry_.capacity() : 0);
   FirstError failure(ctx_.cancel);
   std::mutex entries_mutex;  // guards entries
   std::vector<codec::PieceEntry> entries;
   std::uint64_t offset = 0;
   for (std::uint64_t index = 0; !ctx_.cancelled(); ++index) {
     Slot& slot = window.acquire();
-    if (!slot.ok) {
-      window.release(slot);
-      failure.set(out_of_memory(slot.png_bytes + slot.pixel_bytes));
+    Slot* reader = scratch ? &readers.acquire() : nullptr;
+    const auto give_back = [&window, &readers](Slot& png_slot, Slot* read_slot) {
+      if (read_slot) readers.release(*read_slot);
+      window.release(png_slot);
+    };
+    if (!slot.ok || (reader && !reader->ok)) {
+      give_back(slot, reader);
+      failure.set(out_of_memory(slot.png_bytes + geometry_.capacity()));
       break;
     }
-    auto payload = source.next(source.needs_scratch() ? slot.pixels() : std::span<std::byte>{});
+    auto payload = source.next(reader ? reader->pixels() : std::span<std::byte>{});
     if (!payload || !*payload) {
-      window.release(slot);
+      give_back(slot, reader);
       if (!payload) failure.set(std::move(payload).error());
       break;
     }
@@ -73,11 +84,11 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
     if (resume.stored) {
       if (auto done = resume.stored->find(index); done != resume.stored->end()) {
         // Stored by an earlier run: its record must describe these very bytes,
-        // which live in the slot's buffer until it is given back.
+        // which live in the read buffer until it is given back.
         const bool matches = done->second.size == bytes.size() && !done->second.key.empty();
         const codec::Sha256Digest d =
             matches && kind.digests ? codec::sha256(bytes) : codec::Sha256Digest{};  // resumed: hashed here
-        window.release(slot);
+        give_back(slot, reader);
         if (!matches) {
           failure.set(Error{Errc::kCorrupt, "the push journal does not match the file at piece " +
                                                 std::to_string(index) + "; --no-resume starts over"});
@@ -99,9 +110,12 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
       entries.push_back({index, {}, offset, bytes.size(), 0});
       if (kind.digests && cls.data && kind.digests->size() <= cls.piece_index) kind.digests->resize(cls.piece_index + 1);
     }
-    ctx_.pool.post([&, index, bytes, compress, cls, slot_ptr = &slot] {
+    ctx_.pool.post([&, index, bytes, compress, cls, slot_ptr = &slot, reader] {
       Slot& s = *slot_ptr;
-      if (ctx_.cancelled()) return window.release(s);
+      if (ctx_.cancelled()) {
+        if (reader) readers.release(*reader);
+        return window.release(s);
+      }
       if (kind.digests && cls.data) {  // hashed here, in parallel; stored under the lock that guards resizing
         const codec::Sha256Digest d = codec::sha256(bytes);
         std::lock_guard lock(entries_mutex);
@@ -122,6 +136,7 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
       // others by the XXH3-128 of their PNG (identical pieces share an object).
       const auto tag = ctx_.options.deflate_level == 0 ? transform.last_tag() : std::nullopt;
       transforms_.release(transform);
+      if (reader) readers.release(*reader);  // `bytes` are not read past here
       if (!written) {
         failure.set(std::move(written).error());
         return window.release(s);
@@ -160,6 +175,7 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
     offset += bytes.size();
   }
   window.wait_idle();
+  readers.wait_idle();
   if (auto error = failure.take()) return std::move(*error);
   if (ctx_.cancelled()) return make_error(Errc::kCancelled, "push cancelled");
   return entries;

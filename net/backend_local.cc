@@ -4,9 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <random>
 
 #include "base/text.h"
@@ -40,6 +43,9 @@ class LocalBackend final : public Backend {
 
   void get(const std::string& key, std::span<std::byte> into, GetDone done) override {
     done(load(key, into));
+  }
+  void get_streaming(const std::string& key, std::span<std::byte> into, BodySink& sink, GetDone done) override {
+    done(load(key, into, &sink));
   }
 
   void get_whole(const std::string& key, std::size_t max_bytes, WholeDone done) override {
@@ -116,7 +122,10 @@ class LocalBackend final : public Backend {
     return {};
   }
 
-  Result<std::size_t> load(const std::string& key, std::span<std::byte> into) {
+  // Reads the object into `into`, or, with a sink, offers it in chunks of a
+  // small per-thread buffer that stays in cache (what the sink declines
+  // lands in `into` after its held bytes).
+  Result<std::size_t> load(const std::string& key, std::span<std::byte> into, BodySink* sink = nullptr) {
     auto path = path_of_file_url(key);
     if (!path) return std::move(path).error();
     const int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block
@@ -130,9 +139,15 @@ class LocalBackend final : public Backend {
       ::close(fd);
       return make_error(Errc::kLimit, path->string() + " is larger than a piece can be");
     }
+    constexpr std::size_t kChunk = std::size_t{1} << 20;
+    thread_local std::unique_ptr<std::byte[]> chunk;
+    if (sink && !chunk) chunk.reset(new (std::nothrow) std::byte[kChunk]);
+    bool streaming = sink && chunk;
+    const auto size = static_cast<std::size_t>(st.st_size);
     std::size_t done = 0;
-    while (done < static_cast<std::size_t>(st.st_size)) {
-      const ssize_t n = ::read(fd, into.data() + done, static_cast<std::size_t>(st.st_size) - done);
+    while (done < size) {
+      std::byte* to = streaming ? chunk.get() : into.data() + done;
+      const ssize_t n = ::read(fd, to, streaming ? std::min(kChunk, size - done) : size - done);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         const Error error = n == 0 ? Error{Errc::kIo, "cannot read " + path->string() + ": it shrank while read"}
@@ -140,9 +155,24 @@ class LocalBackend final : public Backend {
         ::close(fd);
         return error;
       }
+      if (streaming) {
+        const std::span<const std::byte> got(chunk.get(), static_cast<std::size_t>(n));
+        auto took = sink->offer(got);
+        if (!took) {
+          ::close(fd);
+          return make_error(took.error().code, path->string() + ": " + took.error().message);
+        }
+        if (*took == BodySink::Take::kDeclined) {  // held() are the bytes before this chunk
+          streaming = false;
+          const auto held = sink->held();
+          std::memmove(into.data(), held.data(), held.size());
+          std::memcpy(into.data() + held.size(), got.data(), got.size());
+        }
+      }
       done += static_cast<std::size_t>(n);
     }
     ::close(fd);
+    if (streaming) return done;  // the sink judges what it took
     if (check_body_) {
       auto allowed = check_body_(into.first(std::min(done, kBodyHeadBytes)), {});
       if (!allowed) return make_error(allowed.error().code, path->string() + ": " + allowed.error().message);

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
@@ -238,4 +239,54 @@ TEST_CASE("local backend: a check_body that refuses makes get fail") {
   REQUIRE_FALSE(too_long);
   CHECK(too_long.error().code == Errc::kLimit);
   CHECK(checks == 4);
+}
+
+namespace {
+
+// Takes the first `keep` bytes, then declines (keep = SIZE_MAX: takes all).
+struct RecordingSink final : BodySink {
+  explicit RecordingSink(std::size_t keep) : keep(keep) {}
+  Result<Take> offer(std::span<const std::byte> chunk) override {
+    if (taken.size() + chunk.size() > keep) return Take::kDeclined;
+    taken.insert(taken.end(), chunk.begin(), chunk.end());
+    return Take::kTaken;
+  }
+  std::span<const std::byte> held() const override { return taken; }
+  void restart() override { taken.clear(); }
+  std::size_t keep;
+  std::vector<std::byte> taken;
+};
+
+}  // namespace
+
+TEST_CASE("local backend: get_streaming offers the object to a sink, or fills the buffer when it declines") {
+  TempDir dir;
+  auto backend = make_local_backend(dir.path);
+  std::vector<std::byte> object(3 << 20);
+  for (std::size_t i = 0; i < object.size(); ++i) object[i] = std::byte(i * 7 % 251);
+  auto key = put(*backend, "00aa.png", object);
+  REQUIRE(key);
+  std::vector<std::byte> into(object.size() + 10, std::byte{0xee});
+  const auto streamed = [&](BodySink& sink) {
+    std::optional<Result<std::size_t>> out;
+    backend->get_streaming(*key, into, sink, [&](Result<std::size_t> r) { out.emplace(std::move(r)); });
+    REQUIRE(out.has_value());
+    return std::move(*out);
+  };
+
+  SUBCASE("a sink that takes it all gets every byte in order; the buffer is untouched") {
+    RecordingSink sink(SIZE_MAX);
+    auto got = streamed(sink);
+    REQUIRE(got);
+    CHECK(*got == object.size());
+    CHECK(sink.taken == object);
+    CHECK(std::all_of(into.begin(), into.end(), [](std::byte b) { return b == std::byte{0xee}; }));
+  }
+  SUBCASE("a sink that declines after its head: held bytes first, then the rest, in the buffer") {
+    RecordingSink sink(1 << 20);  // takes the first 1 MiB chunk, declines the second
+    auto got = streamed(sink);
+    REQUIRE(got);
+    CHECK(*got == object.size());
+    CHECK(std::memcmp(into.data(), object.data(), object.size()) == 0);
+  }
 }
