@@ -1,0 +1,206 @@
+#include "gateway/piece_fetcher.h"
+
+#include <cstring>
+
+#include "base/text.h"
+#include "engine/cancel_token.h"
+#include "engine/context.h"
+#include "engine/downloader.h"
+#include "engine/manifest_tree.h"
+#include "engine/png_body_check.h"
+#include "engine/thread_pool.h"
+#include "net/backend.h"
+#include "net/event_loop.h"
+
+namespace sx::gateway {
+
+// One piece fetch's own cancel state: the engine's flag and the loop's operation.
+struct PieceFetcher::Control {
+  engine::CancelToken token;
+  net::OperationId operation = 0;
+  std::mutex mutex;    // guards ended: a cancel after end_operation would mark the id for ever
+  bool ended = false;
+
+  void cancel(net::EventLoop& loop) {
+    token.request();
+    std::lock_guard lock(mutex);
+    if (!ended) loop.cancel(operation);
+  }
+  void end(net::EventLoop& loop) {
+    std::lock_guard lock(mutex);
+    ended = true;
+    loop.end_operation(operation);
+  }
+};
+
+namespace {
+
+// The same transfer settings as sx::Storage's loop (engine/storage.cc).
+net::TransferOptions transfer_options(const Options& options) {
+  net::TransferOptions t;
+  t.connect_timeout = std::chrono::seconds(options.connect_timeout_s);
+  t.stall_timeout = std::chrono::seconds(options.stall_timeout_s);
+  t.request_timeout = std::chrono::seconds(options.request_timeout_s);
+  t.insecure = options.insecure;
+  t.ca_file = !options.cacert.empty() ? options.cacert
+              : !text::env("CURL_CA_BUNDLE").empty() ? text::env("CURL_CA_BUNDLE")
+                                                      : text::env("SSL_CERT_FILE");
+  t.ca_path = !options.capath.empty() ? options.capath : text::env("SSL_CERT_DIR");
+  t.proxy = options.proxy;
+  t.http1_only = options.http1_only;
+  t.retry.max_retries = options.retries;
+  // Piece fetches are capped by the fetch threads; manifests come on top.
+  t.max_in_flight = static_cast<std::size_t>(std::max(1, options.parallel)) * 2;
+  t.max_bytes_per_second = options.bwlimit_bytes_per_s;
+  return t;
+}
+
+// As pull's (engine/storage.cc), with the fetch's own operation id.
+net::BackendOptions backend_options_for(const Options& options, net::OperationId operation) {
+  net::BackendOptions b;
+  b.endpoint = options.endpoint;
+  b.explicit_cacert = !options.cacert.empty();
+  b.operation = operation;
+  b.check_body = engine::png_body_check(codec::kDefaultLimits);
+  return b;
+}
+
+}  // namespace
+
+PieceFetcher::PieceFetcher(const Options& options, PieceCache& cache)
+    : options_(options), cache_(cache), pool_(std::make_unique<engine::ThreadPool>(options.workers)) {}
+
+Result<std::unique_ptr<PieceFetcher>> PieceFetcher::create(const Options& options, PieceCache& cache) {
+  std::unique_ptr<PieceFetcher> fetcher(new PieceFetcher(options, cache));
+  auto loop = net::EventLoop::create(transfer_options(options));
+  if (!loop) return std::move(loop).error();
+  fetcher->loop_ = std::move(*loop);
+  for (int i = 0; i < std::max(1, options.parallel); ++i) fetcher->threads_.emplace_back([f = fetcher.get()] { f->run(); });
+  return fetcher;
+}
+
+PieceFetcher::~PieceFetcher() { stop(); }
+
+void PieceFetcher::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+    urgent_.clear();
+    ahead_.clear();
+    for (const auto& control : running_) control->cancel(*loop_);
+  }
+  wake_.notify_all();
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+}
+
+void PieceFetcher::submit(std::shared_ptr<const OpenedFile> file, std::uint64_t index,
+                          std::shared_ptr<PieceCache::Entry> entry, bool urgent) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      cache_.fail(*entry, Error{Errc::kCancelled, "the gateway is stopping"});
+      return;
+    }
+    (urgent ? urgent_ : ahead_).push_back(Job{std::move(file), index, std::move(entry)});
+  }
+  wake_.notify_one();
+}
+
+void PieceFetcher::run() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !urgent_.empty() || !ahead_.empty(); });
+      if (stopping_) return;
+      std::deque<Job>& from = !urgent_.empty() ? urgent_ : ahead_;
+      job = std::move(from.front());
+      from.pop_front();
+    }
+    try {
+      fetch(job);
+    } catch (const std::exception& e) {  // bad_alloc: this piece fails, the gateway goes on
+      cache_.fail(*job.entry, Error{Errc::kLimit, std::string("piece fetch failed: ") + e.what()});
+    }
+  }
+}
+
+void PieceFetcher::fetch(const Job& job) {
+  auto control = std::make_shared<Control>();
+  control->operation = ++last_operation_;
+  net::EventLoop* loop = loop_.get();
+  auto buffer = cache_.start(*job.entry, [control, loop] { control->cancel(*loop); });
+  if (!buffer) {
+    // Nobody wants it any more (or no memory): the cache forgets it.
+    return cache_.fail(*job.entry, Error{Errc::kCancelled, "no longer wanted"});
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) control->token.request();
+    running_.insert(control);
+  }
+  engine::Context ctx{options_, *pool_, control->token, codec::kDefaultLimits, codec::ManifestLimits{},
+                      [loop] { return loop->retries(); }};
+  const net::BackendOptions backend_options = backend_options_for(options_, control->operation);
+  Status status;
+  auto backend = net::backend_for_key(job.file->url, backend_options, [loop]() -> Result<net::EventLoop*> { return loop; });
+  if (!backend) {
+    status = std::move(backend).error();
+  } else {
+    engine::Downloader downloader(ctx, **backend, job.file->manifest, job.file->content_key);
+    const engine::IndexRange one{job.index, job.index + 1};
+    status = downloader.fetch({&one, 1}, [&](const codec::PieceEntry&, std::span<const std::byte> payload) -> Status {
+      if (payload.size() != buffer->size()) return make_error(Errc::kCorrupt, "piece size differs from the manifest");
+      std::memcpy(buffer->data(), payload.data(), payload.size());
+      return {};
+    });
+  }
+  control->end(*loop);
+  {
+    std::lock_guard lock(mutex_);
+    running_.erase(control);
+  }
+  if (status) {
+    ++fetched_;
+    cache_.complete(*job.entry);
+  } else {
+    cache_.fail(*job.entry, std::move(status).error());
+  }
+}
+
+Result<codec::Manifest> PieceFetcher::fetch_manifest(const std::string& url,
+                                                     const std::optional<codec::ContentKey>& content_key) {
+  auto control = std::make_shared<Control>();
+  control->operation = ++last_operation_;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return make_error(Errc::kCancelled, "the gateway is stopping");
+    running_.insert(control);
+  }
+  net::EventLoop* loop = loop_.get();
+  engine::Context ctx{options_, *pool_, control->token, codec::kDefaultLimits, codec::ManifestLimits{},
+                      [loop] { return loop->retries(); }};
+  const net::BackendOptions backend_options = backend_options_for(options_, control->operation);
+  Result<codec::Manifest> result = make_error(Errc::kIo, "no result");
+  auto backend = net::backend_for_key(url, backend_options, [loop]() -> Result<net::EventLoop*> { return loop; });
+  if (!backend) {
+    result = std::move(backend).error();
+  } else {
+    auto fetched = engine::fetch_manifest_tree(ctx, **backend, url, content_key);
+    if (!fetched) {
+      result = std::move(fetched).error();
+    } else if (auto fits = engine::check_manifest_limits(fetched->manifest, ctx.limits); !fits) {
+      result = std::move(fits).error();
+    } else {
+      result = std::move(fetched->manifest);
+    }
+  }
+  control->end(*loop);
+  std::lock_guard lock(mutex_);
+  running_.erase(control);
+  return result;
+}
+
+}  // namespace sx::gateway
