@@ -11,7 +11,7 @@ mode=${1:-demo}
 
 build_packages=(g++ meson ninja-build pkg-config libasio-dev libcurl4-openssl-dev zlib1g-dev
   libstb-dev libsimdjson-dev libfmt-dev doctest-dev libdeflate-dev libspng-dev libxxhash-dev
-  libssl-dev libcli11-dev libsodium-dev libzstd-dev libmicrohttpd-dev)
+  libssl-dev libcli11-dev libsodium-dev libzstd-dev libmicrohttpd-dev libisal-dev)
 test_packages=(nginx-light python3-pil python3-boto3 pngcheck optipng curl ca-certificates
   ceph-mon ceph-osd radosgw ceph-common procps iproute2 clang libclang-rt-14-dev openssl tinyproxy
   python3-venv python3-pybind11 pybind11-dev python3-mesonpy python3-pytest aria2)

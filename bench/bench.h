@@ -17,6 +17,8 @@ struct BenchOptions {
   std::string cacert;    // transfer: trusted CAs for an https server, both sides
   bool http1 = false;    // transfer: HTTP/1.1 only, both sides
   bool json = false;
+  int backends = 3;  // parity: stripe width B
+  int parity = 1;    // parity: K
 };
 
 // Wall-clock seconds `body` takes.
@@ -30,5 +32,6 @@ int run_codec_bench(const BenchOptions& options);
 int run_transfer_bench(const BenchOptions& options);
 int run_local_bench(const BenchOptions& options);
 int run_crypto_bench(const BenchOptions& options);
+int run_parity_bench(const BenchOptions& options);
 
 }  // namespace sx::bench

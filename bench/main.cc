@@ -43,6 +43,13 @@ int main(int argc, char** argv) {
   crypto->add_option("--rounds", o.rounds, "best of N")->check(CLI::Range(1, 1000))->capture_default_str();
   crypto->add_flag("--json", o.json, "one JSON object");
 
+  CLI::App* parity = app.add_subcommand("parity", "Reed-Solomon (ISA-L) encode/decode per core vs memcpy and AES-GCM");
+  parity->add_option("--size", o.piece_bytes, "payload bytes per piece")->transform(CLI::AsSizeValue(false))->capture_default_str();
+  parity->add_option("--backends", o.backends, "stripe width B")->check(CLI::Range(2, 16))->capture_default_str();
+  parity->add_option("--parity", o.parity, "parity pieces K (< B)")->check(CLI::Range(1, 15))->capture_default_str();
+  parity->add_option("--rounds", o.rounds, "best of N")->check(CLI::Range(1, 1000))->capture_default_str();
+  parity->add_flag("--json", o.json, "one JSON object");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -52,5 +59,6 @@ int main(int argc, char** argv) {
   if (codec->parsed()) return sx::bench::run_codec_bench(o);
   if (transfer->parsed()) return sx::bench::run_transfer_bench(o);
   if (local->parsed()) return sx::bench::run_local_bench(o);
+  if (parity->parsed()) return sx::bench::run_parity_bench(o);
   return sx::bench::run_crypto_bench(o);
 }

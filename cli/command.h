@@ -39,6 +39,7 @@ CommandRunner add_pull_command(CLI::App& app, CommandLine& line, const char* nam
 CommandRunner add_info_command(CLI::App& app, CommandLine& line);
 CommandRunner add_verify_command(CLI::App& app, CommandLine& line);
 CommandRunner add_rm_command(CLI::App& app, CommandLine& line);
+CommandRunner add_repair_command(CLI::App& app, CommandLine& line);  // issue 15
 CommandRunner add_completion_command(CLI::App& app);
 CommandRunner add_manpage_command(CLI::App& app);
 CommandRunner add_bench_command(CLI::App& app, const char* argv0);

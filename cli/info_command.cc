@@ -47,6 +47,15 @@ CommandRunner add_info_command(CLI::App& app, CommandLine& line) {
                            i.manifest_levels == 1 ? "" : "s",
                            i.encryption == "none" ? "none (public pieces)" : i.encryption);
       }
+      if (i.stripe_data > 0) {  // a striped key: one more field (JSON) or line
+        if (line.json)
+          text.insert(text.size() - 2, fmt::format(",\"stripe\":{{\"data\":{},\"parity\":{},\"stripes\":{},\"manifest_copies\":{}}}",
+                                                   i.stripe_data, i.stripe_parity, i.stripes, i.manifest_copies));
+        else
+          text += fmt::format("stripes:    {} of {} data + {} parity pieces over {} backends; {} manifest copies\n",
+                              i.stripes, i.stripe_data, i.stripe_parity, i.stripe_data + i.stripe_parity,
+                              i.manifest_copies);
+      }
       if (auto shown = write_stdout(text); !shown) return fail(&printer, shown.error());
       return int{kExitOk};
     });

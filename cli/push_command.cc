@@ -20,6 +20,7 @@ struct PushArgs {
   CLI::Option* passphrase = nullptr;
   CLI::Option* piece_size = nullptr;
   CLI::Option* width = nullptr;
+  std::vector<std::string> backends;
 };
 
 // The key reaches stdout or the user learns where it went; never exit 0
@@ -45,6 +46,8 @@ int push_storagex_v1(CLI::App& push, const PushArgs& args, CommandLine& line) {
   if (args.compress == "zstd") return usage_error("--format storagex-v1 cannot carry --compress zstd");
   if (push.count("--piece-size") > 0)
     return usage_error("--format storagex-v1 pieces are width x height images: use --width/--height, not --piece-size");
+  if (args.backends.size() > 1 || push.count("--parity") > 0)  // issue 15
+    return usage_error("--format storagex-v1 has no stripes or parity: give one --backend");
   line.options.passphrase.clear();  // SXENGINE_PASSPHRASE is for encrypted pushes
   return run_with_storage(line, true, [&](Storage& storage, ProgressPrinter& printer) {
     auto pushed = storage.upload_storagex_v1(args.path, args.name);
@@ -62,9 +65,16 @@ CommandRunner add_push_command(CLI::App& app, CommandLine& line, const char* nam
                                                 ? "store a file; prints its download key"
                                                 : "the same as push (storagex's verb)");
   push->add_option("FILE", args->path, "file to push, - for stdin")->required();
-  push->add_option("--backend", options.backend,
+  push->add_option("--backend", args->backends,
                    "dir:PATH, file:///PATH, http(s)://HOST/PREFIX/, s3://BUCKET/PREFIX, host:NAME, "
-                   "host:{JSON}, sxcu:PATH (default: the local store)");
+                   "host:{JSON}, sxcu:PATH (default: the local store); give it 2-16 times to stripe the "
+                   "pieces over several backends with parity")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  push->add_option("--parity", options.parity,
+                   "Reed-Solomon parity pieces per stripe: the file survives the loss of any K backends "
+                   "(default: 1 with several backends, 0 with one)")
+      ->check(CLI::Range(0, 15));
   args->piece_size = push->add_option("--piece-size", options.piece_bytes, "payload bytes per piece (8M, 512K, ...)")
                          ->transform(CLI::AsSizeValue(false))
                          ->check(CLI::Range(std::size_t{1024}, std::size_t{255} << 20))
@@ -106,6 +116,8 @@ CommandRunner add_push_command(CLI::App& app, CommandLine& line, const char* nam
   return [push, args, &line]() -> int {
     if (!push->parsed()) return -1;
     sx::Options& o = line.options;
+    if (args->backends.size() == 1) o.backend = args->backends[0];
+    else o.backends = args->backends;
     o.compress = args->compress == "none"   ? Options::Compress::kNone
                  : args->compress == "zstd" ? Options::Compress::kZstd
                                             : Options::Compress::kAuto;

@@ -18,13 +18,48 @@ std::string report_text(const VerifyReport& r, bool json) {
   std::string text;
   for (const PieceProblem& p : r.problems) {
     const char* what = p.code == Errc::kNotFound ? "missing" : p.code == Errc::kCorrupt ? "bad" : "unreadable";
+    const char* kind = p.parity ? "parity piece" : "piece";
     if (json)
-      text += fmt::format("{{\"event\":\"problem\",\"index\":{},\"url\":{},\"problem\":\"{}\",\"message\":{}}}\n", p.index,
-                          text::json_string(p.url), what, text::json_string(p.message));
+      text += fmt::format("{{\"event\":\"problem\",\"index\":{},\"parity\":{},\"url\":{},\"problem\":\"{}\",\"message\":{}}}\n",
+                          p.index, p.parity ? "true" : "false", text::json_string(p.url), what, text::json_string(p.message));
     else
-      text += fmt::format("{} piece {} ({}): {}\n", what, p.index, printable(p.url), printable(p.message));
+      text += fmt::format("{} {} {} ({}): {}\n", what, kind, p.index, printable(p.url), printable(p.message));
   }
-  const std::uint64_t good = r.pieces - r.problems.size();
+  // A striped key: each backend's share, and whether every stripe can be rebuilt.
+  for (const BackendHealth& b : r.backends) {
+    if (json)
+      text += fmt::format("{{\"event\":\"backend\",\"slot\":{},\"host\":{},\"present\":{},\"missing\":{},\"corrupt\":{}}}\n",
+                          b.slot + 1, text::json_string(b.host), b.present, b.missing, b.corrupt);
+    else
+      text += fmt::format("backend {} ({}): {} present, {} missing, {} corrupt\n", b.slot + 1, printable(b.host),
+                          b.present, b.missing, b.corrupt);
+  }
+  if (r.manifest_copies > 1) {
+    if (json)
+      text += fmt::format("{{\"event\":\"manifest_copies\",\"copies\":{},\"readable\":{}}}\n", r.manifest_copies,
+                          r.manifest_copies_ok);
+    else
+      text += fmt::format("manifest copies: {} of {} readable\n", r.manifest_copies_ok, r.manifest_copies);
+  }
+  if (r.stripe_data > 0) {
+    std::string list;
+    for (std::size_t i = 0; i < r.unrecoverable_stripes.size() && i < 20; ++i)
+      list += (i ? ", " : "") + std::to_string(r.unrecoverable_stripes[i]);
+    if (json)
+      text += fmt::format("{{\"event\":\"stripes\",\"stripes\":{},\"data\":{},\"parity\":{},\"recoverable\":{},"
+                          "\"unrecoverable\":[{}]}}\n",
+                          r.stripes, r.stripe_data, r.stripe_parity, r.recoverable() ? "true" : "false", list);
+    else if (r.recoverable())
+      text += fmt::format("stripes: {} of {} data + {} parity pieces, every one recoverable{}\n", r.stripes,
+                          r.stripe_data, r.stripe_parity, r.problems.empty() ? "" : " (sxengine repair KEY restores them)");
+    else
+      text += fmt::format("stripes: {} of {} NOT recoverable (more than {} piece{} lost): {}{}\n",
+                          r.unrecoverable_stripes.size(), r.stripes, r.stripe_parity, r.stripe_parity == 1 ? "" : "s",
+                          list, r.unrecoverable_stripes.size() > 20 ? ", ..." : "");
+  }
+  std::uint64_t data_problems = 0;
+  for (const PieceProblem& p : r.problems) data_problems += !p.parity;
+  const std::uint64_t good = r.pieces - data_problems;
   const std::string digest = r.digest == "aead"   ? std::string("every piece's AES-GCM tag verified")
                              : !r.digest_checked ? "whole-file digest (" + r.digest + ") not checked"
                              : r.digest_matches  ? r.digest + " digest matches"
@@ -32,11 +67,11 @@ std::string report_text(const VerifyReport& r, bool json) {
   if (json)
     text += fmt::format("{{\"event\":\"verified\",\"ok\":{},\"pieces\":{},\"good\":{},\"problems\":{},\"bytes\":{},"
                         "\"manifest_levels\":{},\"digest\":\"{}\",\"digest_check\":\"{}\",\"sha256\":\"{}\"}}\n",
-                        r.ok() ? "true" : "false", r.pieces, good, r.problems.size(), r.bytes, r.manifest_levels, r.digest,
+                        r.ok() ? "true" : "false", r.pieces, good, data_problems, r.bytes, r.manifest_levels, r.digest,
                         !r.digest_checked ? "unchecked" : r.digest_matches ? "match" : "mismatch", r.sha256);
   else
     text += fmt::format("{}: {} of {} pieces good ({} bytes), {} missing or bad; manifest {} level{}; {}{}\n",
-                        r.ok() ? "ok" : "FAILED", good, r.pieces, r.bytes, r.problems.size(), r.manifest_levels,
+                        r.ok() ? "ok" : "FAILED", good, r.pieces, r.bytes, data_problems, r.manifest_levels,
                         r.manifest_levels == 1 ? "" : "s", digest, r.sha256.empty() ? "" : "; sha256 " + r.sha256);
   return text;
 }

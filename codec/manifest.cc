@@ -73,6 +73,58 @@ Status check_pieces(Manifest& manifest) {
   return {};
 }
 
+// The optional striping fields (docs/FORMAT.md §10), after the data pieces
+// passed check_pieces: every stripe's K parity pieces, once each, each as
+// long as its stripe's longest data piece. Counts are checked before any
+// allocation.
+Status read_stripes(simdjson::dom::object object, const ManifestLimits& limits, Manifest& manifest) {
+  simdjson::dom::object stripe;
+  const auto stripe_error = object["stripe"].get(stripe);
+  if (stripe_error == simdjson::NO_SUCH_FIELD) {
+    if (object["parity_pieces"].error() != simdjson::NO_SUCH_FIELD) return corrupt("parity_pieces without stripe");
+    return {};
+  }
+  std::uint64_t data = 0, parity = 0;
+  if (stripe_error || !read_field(stripe, "data", data) || !read_field(stripe, "parity", parity))
+    return corrupt("stripe lacks data or parity");
+  if (data < 1 || data + parity < 2 || data + parity > static_cast<std::uint64_t>(kMaxBackends))
+    return corrupt(fmt::format("stripe of {} data + {} parity pieces (2 to {} in all)", data, parity, kMaxBackends));
+  manifest.stripe_data = static_cast<int>(data);
+  manifest.stripe_parity = static_cast<int>(parity);
+  const std::uint64_t expected = manifest.stripes() * parity;
+  simdjson::dom::array pieces;
+  if (object["parity_pieces"].get(pieces)) {
+    if (expected == 0 && object["parity_pieces"].error() == simdjson::NO_SUCH_FIELD) return {};
+    return corrupt("parity_pieces is not an array");
+  }
+  if (pieces.size() != expected || expected > limits.max_pieces)
+    return corrupt(fmt::format("{} parity pieces, {} stripes of {} need {}", pieces.size(), manifest.stripes(), parity,
+                               expected));
+  manifest.parity_pieces.reserve(expected);
+  for (simdjson::dom::element element : pieces) {
+    simdjson::dom::object entry;
+    PieceEntry piece;
+    std::string_view key, checksum;
+    if (element.get(entry) || !read_field(entry, "index", piece.index) || !read_field(entry, "key", key) ||
+        !read_field(entry, "size", piece.size) || !read_field(entry, "checksum", checksum))
+      return corrupt("a parity piece entry lacks index, key, size or checksum");
+    if (key.empty() || key.size() > limits.max_key_bytes) return corrupt("a parity piece key is empty or too long");
+    if (!parse_hex32(checksum, piece.crc32)) return corrupt("a parity piece checksum is not 8 hex digits");
+    piece.key = std::string(key);
+    manifest.parity_pieces.push_back(std::move(piece));
+  }
+  std::sort(manifest.parity_pieces.begin(), manifest.parity_pieces.end(),
+            [](const PieceEntry& a, const PieceEntry& b) { return a.index < b.index; });
+  for (std::size_t i = 0; i < manifest.parity_pieces.size(); ++i) {
+    const PieceEntry& piece = manifest.parity_pieces[i];
+    if (piece.index != i) return corrupt(fmt::format("parity piece index {} is duplicated or out of sequence", piece.index));
+    const std::uint64_t longest = manifest.pieces[(i / parity) * data].size;
+    if (piece.size != longest)
+      return corrupt(fmt::format("parity piece {} has size {}, its stripe's longest piece {}", i, piece.size, longest));
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string hex32(std::uint32_t value) { return fmt::format("{:08x}", value); }
@@ -105,7 +157,19 @@ std::string to_json(const Manifest& manifest) {
     fmt::format_to(it, R"(,"offset":{},"size":{},"checksum":"{:08x}"}})", piece.offset, piece.size,
                    piece.crc32);
   }
-  fmt::format_to(it, "]}}");
+  fmt::format_to(it, "]");
+  if (manifest.stripe_data > 0) {
+    fmt::format_to(it, R"(,"stripe":{{"data":{},"parity":{}}},"parity_pieces":[)", manifest.stripe_data,
+                   manifest.stripe_parity);
+    for (std::size_t i = 0; i < manifest.parity_pieces.size(); ++i) {
+      const PieceEntry& piece = manifest.parity_pieces[i];
+      fmt::format_to(it, R"({}{{"index":{},"key":)", i == 0 ? "" : ",", piece.index);
+      append_json_string(out, piece.key);
+      fmt::format_to(it, R"(,"size":{},"checksum":"{:08x}"}})", piece.size, piece.crc32);
+    }
+    fmt::format_to(it, "]");
+  }
+  fmt::format_to(it, "}}");
   return fmt::to_string(out);
 }
 
@@ -222,6 +286,7 @@ Result<Manifest> parse_manifest(std::string_view json, const ManifestLimits& lim
     manifest.pieces.push_back(std::move(piece));
   }
   if (auto status = check_pieces(manifest); !status) return std::move(status).error();
+  if (auto status = read_stripes(object, limits, manifest); !status) return std::move(status).error();
   return manifest;
 }
 

@@ -18,6 +18,8 @@ inline constexpr int kManifestVersion = 2;
 inline constexpr std::string_view kDigestSha256 = "sha256";
 inline constexpr std::string_view kDigestSha256Tree = "sha256-tree";
 inline constexpr std::string_view kDigestAead = "aead";
+// A stripe spans at most this many backends (one shard each): --backend's cap.
+inline constexpr int kMaxBackends = 16;
 
 struct PieceEntry {
   std::uint64_t index = 0;
@@ -47,6 +49,16 @@ struct Manifest {
   // could be forged to match a CRC-32); "none".
   std::string encryption = "none";
   std::vector<PieceEntry> pieces;  // sorted by index, offsets contiguous
+  // Striping over several backends (docs/FORMAT.md §10). stripe_data = 0: one
+  // backend, no stripes (every manifest before the fields existed). Else
+  // stripe s holds data pieces s·D … s·D+D−1 and parity pieces s·K … s·K+K−1.
+  int stripe_data = 0;    // D
+  int stripe_parity = 0;  // K
+  // Index s·K + j; offset 0; size = the longest data piece of stripe s.
+  std::vector<PieceEntry> parity_pieces;
+  std::uint64_t stripes() const {
+    return stripe_data ? (pieces.size() + static_cast<std::uint64_t>(stripe_data) - 1) / stripe_data : 0;
+  }
 };
 
 // A manifest too big for one piece is cut into slices stored as pieces; an

@@ -19,11 +19,11 @@ inline constexpr std::size_t kBytesPerPixel = 3;  // 8-bit truecolor (RGB8)
 // Header flag bits (docs/FORMAT.md §Flags). Unknown bits are refused.
 enum PieceFlags : std::uint8_t {
   kFlagManifest = 0x01,    // payload is manifest JSON (or a slice of it)
-  kFlagReserved = 0x02,    // reserved
+  kFlagParity = 0x02,      // payload is a Reed-Solomon parity shard of a stripe (§10)
   kFlagCompressed = 0x04,  // payload is zstd-compressed (before encryption)
   kFlagEncrypted = 0x08,   // payload is AES-256-GCM ciphertext ‖ tag
 };
-inline constexpr std::uint8_t kKnownFlags = kFlagManifest | kFlagCompressed | kFlagEncrypted;
+inline constexpr std::uint8_t kKnownFlags = kFlagManifest | kFlagParity | kFlagCompressed | kFlagEncrypted;
 
 struct PieceHeader {
   std::uint8_t flags = 0;

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "codec/manifest.h"
 #include "codec/piece_format.h"
@@ -30,6 +31,12 @@ struct Context {
   codec::ManifestLimits manifest_limits;
   std::function<long()> retries;  // request retries so far (network backends)
   std::atomic<long> refetches{0};  // pieces fetched again after a corrupt body
+  // Caps the retries of GETs from now on (-1: --retries); set by Storage for
+  // key operations, whose pieces of a striped key can be rebuilt instead.
+  std::function<void(int)> limit_get_retries;
+  // The key's further manifest copies (its &m= parts), tried in order when
+  // the first fails (fetch_manifest_copies).
+  std::vector<std::string> manifest_alternates;
 
   bool cancelled() const { return cancel.requested(); }
   long all_retries() const { return retries() + refetches.load(); }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "codec/piece_crypto.h"
 #include "sx/error.h"
@@ -16,6 +17,10 @@ struct DownloadKey {
   std::string url;  // what is fetched and what messages may show
   std::optional<codec::ContentKey> key;
   std::optional<codec::Salt> salt;
+  // Further copies of the root manifest piece (parity pushes store one on
+  // every backend): tried in order when `url` fails. In the fragment as
+  // "&m=<percent-encoded URL>" each, so no server sees them.
+  std::vector<std::string> alternates;
 };
 
 Result<DownloadKey> parse_download_key(std::string_view text);

@@ -104,7 +104,8 @@ class Fetch {
       if (!owned) owned = std::make_unique<PieceBodyStream>(authenticated_ ? content_key_ : std::nullopt);
       stream = owned.get();
     }
-    stream->begin({piece.index, manifest_.width, manifest_.height, codec::PiecePlace{0, piece.index}}, slot.png());
+    stream->begin({piece.index, manifest_.width, manifest_.height, codec::PiecePlace{options_.parity ? 2u : 0u, piece.index}},
+                  slot.png());
     return stream;
   }
 
@@ -122,15 +123,15 @@ class Fetch {
                                                    PayloadTransform& transform) {
     auto view = stream.stream().finish();
     if (!view) return std::move(view).error();
-    if (view->header.payload_crc32 != piece.crc32)
-      return make_error(Errc::kCorrupt, "the image is a different piece (index or checksum differ)");
+    if (view->header.payload_crc32 != piece.crc32 || options_.parity != bool(view->header.flags & codec::kFlagParity))
+      return make_error(Errc::kCorrupt, "the image is a different piece (index, kind or checksum differ)");
     if (encrypted_ != bool(view->header.flags & codec::kFlagEncrypted))
       return make_error(Errc::kCorrupt, "piece encryption does not match the manifest");
-    const std::uint8_t left = stream.stream().deciphered() ? view->header.flags & ~codec::kFlagEncrypted
-                                                             : view->header.flags;
+    const std::uint8_t flags = view->header.flags & ~codec::kFlagParity;
+    const std::uint8_t left = stream.stream().deciphered() ? flags & ~codec::kFlagEncrypted : flags;
     // The payload lies at the start of the slot, which this fetch owns.
     const std::span<std::byte> payload(const_cast<std::byte*>(view->payload.data()), view->payload.size());
-    return transform.open({0, piece.index}, payload, left, piece.size);
+    return transform.open({options_.parity ? 2u : 0u, piece.index}, payload, left, piece.size);
   }
 
   // Decodes, checks and opens one piece; the result points into `decoder`'s
@@ -143,12 +144,13 @@ class Fetch {
                                   authenticated_ ? codec::PayloadCrc::kAuthenticatedLater : codec::PayloadCrc::kCheck);
     if (!view) return std::move(view).error();
     if (view->header.piece_index != piece.index || view->header.payload_crc32 != piece.crc32 ||
-        (view->header.flags & codec::kFlagManifest))
-      return make_error(Errc::kCorrupt, "the image is a different piece (index or checksum differ)");
+        (view->header.flags & codec::kFlagManifest) || options_.parity != bool(view->header.flags & codec::kFlagParity))
+      return make_error(Errc::kCorrupt, "the image is a different piece (index, kind or checksum differ)");
     if (encrypted_ != bool(view->header.flags & codec::kFlagEncrypted))
       return make_error(Errc::kCorrupt, "piece encryption does not match the manifest");
-    return transform.open({0, piece.index}, decoder.pixels().subspan(codec::kHeaderBytes, view->payload.size()),
-                          view->header.flags, piece.size);
+    return transform.open({options_.parity ? 2u : 0u, piece.index},
+                          decoder.pixels().subspan(codec::kHeaderBytes, view->payload.size()),
+                          view->header.flags & ~codec::kFlagParity, piece.size);
   }
 
   // On a worker: verify the piece, hand it to the sink, or fetch it again.

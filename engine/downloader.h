@@ -42,6 +42,9 @@ struct FetchOptions {
   // Set: a bad or missing piece is reported here (any thread) and the fetch
   // goes on with the rest (verify); fetch then fails only for other reasons.
   PieceFailure on_failure;
+  // The manifest's `pieces` are parity pieces (a stripe's, docs/FORMAT.md
+  // §10): flag bit 1 required and nonce domain 2, instead of data pieces.
+  bool parity = false;
 };
 
 class Downloader {

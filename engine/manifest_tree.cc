@@ -37,6 +37,10 @@ Result<std::string> store_document(Uploader& uploader, const std::string& json, 
   return store_document(uploader, codec::to_json(index), first_index, slices->size());
 }
 
+// Retries per GET of a manifest copy when there are others (as HostGuard's
+// kRetriesWithParity, engine/host_guard.h).
+constexpr int kRetriesWithCopies = 2;
+
 // Every index level holds at least two slices, so 32 levels exceed any
 // manifest the piece-count limit allows; more means a loop.
 constexpr int kMaxManifestLevels = 32;
@@ -177,8 +181,24 @@ Result<FetchedManifest> fetch_manifest_tree(Context& ctx, net::Backend& backend,
                                         " levels (a loop?)");
 }
 
-Result<std::string> store_manifest_tree(Uploader& uploader, const codec::Manifest& manifest) {
-  std::uint64_t first_index = 0;
+Result<FetchedManifest> fetch_manifest_copies(Context& ctx, net::Backend& backend, const std::string& url,
+                                              const std::optional<codec::ContentKey>& content_key) {
+  const std::vector<std::string>& alternates = ctx.manifest_alternates;
+  const bool limit = !alternates.empty() && ctx.limit_get_retries;
+  if (limit) ctx.limit_get_retries(kRetriesWithCopies);
+  auto fetched = fetch_manifest_tree(ctx, backend, url, content_key);
+  for (std::size_t i = 0; !fetched && i < alternates.size() && fetched.error().code != Errc::kCancelled &&
+                          fetched.error().code != Errc::kDenied;
+       ++i) {
+    auto copy = fetch_manifest_tree(ctx, backend, alternates[i], content_key);
+    if (copy) fetched = std::move(copy);
+  }
+  if (limit && (!fetched || fetched->manifest.stripe_parity == 0)) ctx.limit_get_retries(-1);
+  return fetched;
+}
+
+Result<std::string> store_manifest_tree(Uploader& uploader, const codec::Manifest& manifest,
+                                        std::uint64_t first_index) {
   return store_document(uploader, codec::to_json(manifest), first_index, SIZE_MAX);
 }
 

@@ -20,7 +20,10 @@ class Uploader;
 
 // Stores `manifest` through `uploader` (manifest pieces are numbered across
 // every level, so each nonce is used once); returns the root piece's URL.
-Result<std::string> store_manifest_tree(Uploader& uploader, const codec::Manifest& manifest);
+// `first_index`: where the numbering starts (each copy of a striped push's
+// tree has its own range, docs/FORMAT.md §10).
+Result<std::string> store_manifest_tree(Uploader& uploader, const codec::Manifest& manifest,
+                                        std::uint64_t first_index = 0);
 
 struct FetchedManifest {
   codec::Manifest manifest;
@@ -34,5 +37,14 @@ struct FetchedManifest {
 // ctx.manifest_limits before anything is allocated for it.
 Result<FetchedManifest> fetch_manifest_tree(Context& ctx, net::Backend& backend, const std::string& url,
                                             const std::optional<codec::ContentKey>& content_key);
+
+// The tree under `url`, else under each alternate in turn (the copies a
+// striped push stores on every backend, docs/FORMAT.md §10); the first
+// error when none reads. With alternates, each copy gets few retries
+// (ctx.limit_get_retries): a dead host's copy is passed over quickly. The
+// retries of later GETs are then capped only for striped keys with parity.
+// The alternates are ctx.manifest_alternates.
+Result<FetchedManifest> fetch_manifest_copies(Context& ctx, net::Backend& backend, const std::string& url,
+                                              const std::optional<codec::ContentKey>& content_key);
 
 }  // namespace sx::engine

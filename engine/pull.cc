@@ -17,6 +17,11 @@
 #include "engine/manifest_tree.h"
 #include "engine/file_digest.h"
 #include "engine/output_file.h"
+#include "engine/host_guard.h"
+#include "engine/stripe_rebuild.h"
+#include <map>
+#include <memory>
+#include <mutex>
 
 namespace sx::engine {
 
@@ -49,6 +54,66 @@ Result<std::string> pull_to_stdout(Context& ctx, net::Backend& backend, const co
     return write_all(STDOUT_FILENO, payload);
   }, in_order);
   if (!streamed) return std::move(streamed).error();
+  if (auto checked = digest.finish(); !checked) {
+    Error e = std::move(checked).error();
+    e.message += " (after streaming: what went to stdout is not the file)";
+    return e;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  report(ctx.options.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.all_retries()); });
+  return std::string("-");
+}
+
+// `pull KEY -` of a striped key with parity: a group of stripes at a time is
+// fetched into memory (any order), its lost pieces rebuilt from the group's
+// own bytes and parity, and the group written out in order. Memory: about
+// --parallel pieces, as the window's.
+Result<std::string> pull_striped_to_stdout(Context& ctx, net::Backend& backend, const codec::Manifest& manifest,
+                                           const std::optional<codec::ContentKey>& content_key,
+                                           std::chrono::steady_clock::time_point started) {
+  report(ctx.options.progress, [&](ProgressSink& p) { p.on_start("pull", manifest.size, manifest.pieces.size()); });
+  FileDigestCheck digest(manifest, {});
+  HostGuard guard(backend);
+  Downloader downloader(ctx, guard, manifest, content_key);
+  const std::uint64_t d = static_cast<std::uint64_t>(manifest.stripe_data);
+  const std::uint64_t group = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::max(1, ctx.options.parallel)) / d) * d;
+  const std::size_t piece_bytes = manifest.piece_size;
+  auto held = std::make_unique_for_overwrite<std::byte[]>(group * piece_bytes);
+  std::vector<char> have(group);
+  if (ctx.limit_get_retries) ctx.limit_get_retries(0);  // as pull to a file: a loss costs one parity piece
+  for (std::uint64_t begin = 0; begin < manifest.pieces.size(); begin += group) {
+    const std::uint64_t end = std::min<std::uint64_t>(begin + group, manifest.pieces.size());
+    std::fill(have.begin(), have.end(), 0);
+    std::mutex lost_mutex;  // guards lost
+    std::vector<std::uint64_t> lost;
+    FetchOptions options;
+    options.on_failure = [&](const codec::PieceEntry& piece, const Error&) {
+      std::lock_guard lock(lost_mutex);
+      lost.push_back(piece.index);
+    };
+    const auto keep = [&](const codec::PieceEntry& piece, std::span<const std::byte> payload) {
+      std::memcpy(held.get() + (piece.index - begin) * piece_bytes, payload.data(), payload.size());
+      have[piece.index - begin] = 1;
+      return Status{};
+    };
+    const IndexRange range{begin, end};
+    // Retries stay off throughout (changing them reopens the backends): a
+    // lost piece is rebuilt, and what a stripe cannot lose is asked for again.
+    if (auto fetched = downloader.fetch({&range, 1}, keep, options); !fetched) return std::move(fetched).error();
+    const ReadData read_held = [&](const codec::PieceEntry& piece, std::span<std::byte> out) {
+      std::memcpy(out.data(), held.get() + (piece.index - begin) * piece_bytes, out.size());
+      return Status{};
+    };
+    if (auto rebuilt = rebuild_data_pieces(ctx, guard, manifest, content_key, std::move(lost), read_held, keep, &backend);
+        !rebuilt)
+      return std::move(rebuilt).error();
+    for (std::uint64_t i = begin; i < end; ++i) {
+      const codec::PieceEntry& piece = manifest.pieces[i];
+      const std::span<const std::byte> payload(held.get() + (i - begin) * piece_bytes, piece.size);
+      if (auto checked = digest.landed(piece, payload); !checked) return std::move(checked).error();
+      if (auto written = write_all(STDOUT_FILENO, payload); !written) return std::move(written).error();
+    }
+  }
   if (auto checked = digest.finish(); !checked) {
     Error e = std::move(checked).error();
     e.message += " (after streaming: what went to stdout is not the file)";
@@ -97,15 +162,63 @@ std::vector<IndexRange> pieces_to_fetch(const std::vector<char>& done, std::uint
   return ranges;
 }
 
+// A striped key with parity: every piece that can be had is written, a
+// host that keeps failing is set aside (host_guard.h), and what is lost is
+// then rebuilt from its stripe, the surviving pieces read back from the file.
+Status fetch_with_parity(Context& ctx, net::Backend& backend, const codec::Manifest& manifest,
+                         const std::optional<codec::ContentKey>& content_key, std::span<const IndexRange> ranges,
+                         OutputFile& file, const PieceSink& write_piece) {
+  HostGuard guard(backend);
+  std::mutex lost_mutex;  // guards lost
+  std::vector<std::uint64_t> lost;
+  FetchOptions options;
+  options.on_failure = [&](const codec::PieceEntry& piece, const Error&) {
+    std::lock_guard lock(lost_mutex);
+    lost.push_back(piece.index);
+  };
+  Downloader downloader(ctx, guard, manifest, content_key);
+  // First pass without retries: a failed piece costs one parity piece to
+  // rebuild, about what a retry costs, and a dead host costs nothing.
+  const auto limit = [&](int retries) {
+    if (ctx.limit_get_retries) ctx.limit_get_retries(retries);
+  };
+  limit(0);
+  if (auto fetched = downloader.fetch(ranges, write_piece, options); !fetched) return fetched;
+  if (ctx.cancelled()) return make_error(Errc::kCancelled, "pull cancelled");
+  // A stripe that lost more than its parity gets its lost pieces asked for
+  // again with retries, set-aside hosts too (two blips in a row set a host
+  // aside; a dead one still costs well under a second).
+  std::map<std::uint64_t, int> per_stripe;
+  for (std::uint64_t i : lost) ++per_stripe[i / manifest.stripe_data];
+  std::vector<IndexRange> again;
+  std::vector<std::uint64_t> kept;
+  for (std::uint64_t i : lost) {
+    if (per_stripe[i / manifest.stripe_data] > manifest.stripe_parity) again.push_back({i, i + 1});
+    else kept.push_back(i);
+  }
+  limit(HostGuard::kRetriesWithParity);
+  if (!again.empty()) {
+    lost = std::move(kept);
+    Downloader patient(ctx, backend, manifest, content_key);
+    if (auto fetched = patient.fetch(again, write_piece, options); !fetched) return fetched;
+  }
+  const ReadData read_back = [&](const codec::PieceEntry& piece, std::span<std::byte> out) {
+    return file.read_at(out, piece.offset);
+  };
+  return rebuild_data_pieces(ctx, guard, manifest, content_key, std::move(lost), read_back, write_piece, &backend);
+}
+
 }  // namespace
 
 Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string& url,
                          const std::optional<codec::ContentKey>& content_key, const std::string& out) {
   const auto started = std::chrono::steady_clock::now();
-  auto fetched = fetch_manifest_tree(ctx, backend, url, content_key);
+  auto fetched = fetch_manifest_copies(ctx, backend, url, content_key);
   if (!fetched) return std::move(fetched).error();
   const codec::Manifest& manifest = fetched->manifest;
   if (auto fits = check_manifest_limits(manifest, ctx.limits); !fits) return std::move(fits).error();
+  if (out == "-" && manifest.stripe_parity > 0)
+    return pull_striped_to_stdout(ctx, backend, manifest, content_key, started);
   if (out == "-") return pull_to_stdout(ctx, backend, manifest, content_key, started);
 
   const std::string final_path = resolve_output_path(out, manifest.name);
@@ -130,12 +243,18 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
       if (journal->done[i])
         if (auto hashed = digest.written_earlier(manifest.pieces[i]); !hashed) return std::move(hashed).error();
   }
-  Downloader downloader(ctx, backend, manifest, content_key);
-  Status fetched_all = downloader.fetch(missing, [&](const codec::PieceEntry& piece, std::span<const std::byte> payload) {
+  const PieceSink write_piece = [&](const codec::PieceEntry& piece, std::span<const std::byte> payload) {
     if (auto written = file->write_at(payload, piece.offset); !written) return written;
     if (auto hashed = digest.landed(piece, payload); !hashed) return hashed;
     return journal->file ? journal->file->append(std::to_string(piece.index)) : Status{};
-  });
+  };
+  Status fetched_all;
+  if (manifest.stripe_parity == 0) {
+    Downloader downloader(ctx, backend, manifest, content_key);
+    fetched_all = downloader.fetch(missing, write_piece);
+  } else {
+    fetched_all = fetch_with_parity(ctx, backend, manifest, content_key, missing, *file, write_piece);
+  }
   if (!fetched_all) {
     // A failure another run can get past keeps what was written for it.
     Error error = std::move(fetched_all).error();

@@ -1,5 +1,6 @@
 #include "engine/remove.h"
 
+#include <algorithm>
 #include <future>
 
 #include "engine/manifest_tree.h"
@@ -18,7 +19,7 @@ Status remove_one(net::Backend& backend, const std::string& key) {
 
 Result<RemoveReport> remove(Context& ctx, net::Backend& backend, const std::string& url,
                             const std::optional<codec::ContentKey>& content_key, bool force) {
-  auto fetched = fetch_manifest_tree(ctx, backend, url, content_key);
+  auto fetched = fetch_manifest_copies(ctx, backend, url, content_key);
   if (!fetched) return std::move(fetched).error();
   const codec::Manifest& manifest = fetched->manifest;
   // Encrypted pieces are unique to their push (its own key); unencrypted
@@ -34,6 +35,21 @@ Result<RemoveReport> remove(Context& ctx, net::Backend& backend, const std::stri
   // that still names what is left, and rm can be run again.
   std::vector<std::string> keys;
   for (const codec::PieceEntry& piece : manifest.pieces) keys.push_back(piece.key);
+  for (const codec::PieceEntry& piece : manifest.parity_pieces) keys.push_back(piece.key);
+  // A striped key's other manifest copies (their hosts may be gone: then
+  // their roots are counted as not removed below, and rm can be run again).
+  std::vector<std::string> copies{url};
+  copies.insert(copies.end(), ctx.manifest_alternates.begin(), ctx.manifest_alternates.end());
+  for (const std::string& copy : copies) {
+    if (std::find(fetched->manifest_keys.begin(), fetched->manifest_keys.end(), copy) != fetched->manifest_keys.end())
+      continue;
+    auto tree = fetch_manifest_tree(ctx, backend, copy, content_key);
+    if (!tree) {
+      keys.push_back(copy);
+      continue;
+    }
+    for (auto it = tree->manifest_keys.rbegin(); it != tree->manifest_keys.rend(); ++it) keys.push_back(*it);
+  }
   for (auto it = fetched->manifest_keys.rbegin(); it != fetched->manifest_keys.rend(); ++it) keys.push_back(*it);
   for (const std::string& key : keys) {
     if (ctx.cancelled()) return make_error(Errc::kCancelled, "rm cancelled");

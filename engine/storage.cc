@@ -16,11 +16,14 @@
 #include "engine/png_body_check.h"
 #include "engine/pull.h"
 #include "engine/remove.h"
+#include "engine/repair.h"
 #include "engine/push.h"
+#include "engine/striped_push.h"
 #include "engine/storagex_push.h"
 #include "engine/thread_pool.h"
 #include "engine/verify.h"
 #include "net/event_loop.h"
+#include "net/key_router.h"
 #include "net/runtime.h"
 
 namespace sx {
@@ -32,6 +35,7 @@ namespace {
 struct OpenedKey {
   std::string url;
   std::optional<codec::ContentKey> content_key;
+  std::vector<std::string> alternates;  // further manifest copies (&m=)
 };
 
 Result<OpenedKey> open_key(const std::string& text, const Options& options) {
@@ -39,7 +43,7 @@ Result<OpenedKey> open_key(const std::string& text, const Options& options) {
   if (!key) return std::move(key).error();
   auto content_key = engine::resolve_content_key(*key, options.passphrase);
   if (!content_key) return std::move(content_key).error();
-  return OpenedKey{std::move(key->url), std::move(*content_key)};
+  return OpenedKey{std::move(key->url), std::move(*content_key), std::move(key->alternates)};
 }
 
 }  // namespace
@@ -137,10 +141,14 @@ struct Storage::Impl {
     return operation_scope<T>([&]() -> Result<T> {
       auto opened = open_key(text, options);
       if (!opened) return std::move(opened).error();
-      auto backend = net::backend_for_key(opened->url, backend_options(), loop_provider());
-      if (!backend) return std::move(backend).error();
+      // Each object through the backend its URL needs: a striped key's
+      // pieces may be on several hosts of any kind.
+      net::KeyRouter router(backend_options(), loop_provider());
+      if (auto first = router.route(opened->url); !first) return std::move(first).error();
       auto ctx = context();
-      return run(ctx, **backend, *opened);
+      ctx.limit_get_retries = [&router](int retries) { router.limit_retries(retries); };
+      ctx.manifest_alternates = opened->alternates;
+      return run(ctx, router, *opened);
     });
   }
 };
@@ -152,6 +160,28 @@ Storage::~Storage() = default;
 
 Result<std::string> Storage::upload(const std::string& path, const std::string& name) {
   return impl_->operation_scope<std::string>([&]() -> Result<std::string> {
+    const Options& o = impl_->options;
+    if (o.backends.size() >= 2) {  // striped over several backends (docs/FORMAT.md §10)
+      std::vector<std::unique_ptr<net::Backend>> owned;
+      std::vector<net::Backend*> backends;
+      for (std::size_t i = 0; i < o.backends.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+          if (o.backends[i] == o.backends[j])
+            return make_error(Errc::kInvalidArgument, "--backend " + o.backends[i].substr(0, 200) +
+                                                          " is given twice: one host holding two pieces of a stripe "
+                                                          "defeats the parity");
+      for (const std::string& uri : o.backends) {
+        auto opened = net::open_backend(uri, impl_->backend_options(), impl_->loop_provider());
+        if (!opened) return std::move(opened).error();
+        backends.push_back(opened->get());
+        owned.push_back(std::move(*opened));
+      }
+      auto ctx = impl_->context();
+      return engine::push_striped(ctx, backends, o.parity < 0 ? 1 : o.parity, path, name);
+    }
+    if (o.parity > 0)
+      return make_error(Errc::kInvalidArgument, "--parity " + std::to_string(o.parity) + " needs at least " +
+                                                    std::to_string(o.parity + 1) + " backends (give --backend more than once)");
     auto backend = net::open_backend(impl_->options.backend, impl_->backend_options(), impl_->loop_provider());
     if (!backend) return std::move(backend).error();
     auto ctx = impl_->context();
@@ -182,7 +212,7 @@ Result<std::string> Storage::download(const std::string& key, const std::string&
 Result<FileInfo> Storage::info(const std::string& key) {
   return impl_->on_key<FileInfo>(key, [&](engine::Context& ctx, net::Backend& backend,
                                            const OpenedKey& k) -> Result<FileInfo> {
-    auto fetched = engine::fetch_manifest_tree(ctx, backend, k.url, k.content_key);
+    auto fetched = engine::fetch_manifest_copies(ctx, backend, k.url, k.content_key);
     if (!fetched) return std::move(fetched).error();
     const codec::Manifest& m = fetched->manifest;
     FileInfo info;
@@ -197,6 +227,10 @@ Result<FileInfo> Storage::info(const std::string& key) {
     info.format = m.version == 1 ? "storagex v1" : "sxengine v2";
     info.manifest_levels = fetched->levels;
     info.encryption = m.encryption;
+    info.stripe_data = m.stripe_data;
+    info.stripe_parity = m.stripe_parity;
+    info.stripes = m.stripes();
+    info.manifest_copies = 1 + static_cast<int>(k.alternates.size());
     return info;
   });
 }
@@ -226,6 +260,17 @@ Result<VerifyReport> Storage::verify(const std::string& key, bool sha256) {
 Result<RemoveReport> Storage::remove(const std::string& key, bool force) {
   return impl_->on_key<RemoveReport>(key, [&](engine::Context& ctx, net::Backend& backend, const OpenedKey& k) {
     return engine::remove(ctx, backend, k.url, k.content_key, force);
+  });
+}
+
+Result<RepairReport> Storage::repair(const std::string& key, const std::string& backend) {
+  return impl_->on_key<RepairReport>(key, [&](engine::Context& ctx, net::Backend& reader, const OpenedKey& k) -> Result<RepairReport> {
+    auto parsed = engine::parse_download_key(key);
+    if (!parsed) return std::move(parsed).error();
+    const engine::BackendOpener open = [this](const std::string& uri) {
+      return net::open_backend(uri, impl_->backend_options(), impl_->loop_provider());
+    };
+    return engine::repair(ctx, reader, *parsed, k.content_key, open, backend);
   });
 }
 

@@ -76,7 +76,9 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
       break;
     }
     const std::span<const std::byte> bytes = **payload;
-    if (observe) observe(bytes);
+    const PieceClass cls = kind.classify ? kind.classify(index)
+                                         : PieceClass{0, kind.domain, kind.first_index + index, &backend_, true};
+    if (observe && cls.data) observe(bytes);
     if (index == 0 && compress_ == Options::Compress::kAuto)
       compress = kind.domain != 0 || codec::worth_compressing(bytes.first(std::min<std::size_t>(bytes.size(), 256 << 10)));
     if (resume.stored) {
@@ -106,23 +108,23 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
     {
       std::lock_guard lock(entries_mutex);
       entries.push_back({index, {}, offset, bytes.size(), 0});
-      if (kind.digests && kind.digests->size() <= index) kind.digests->resize(index + 1);
+      if (kind.digests && cls.data && kind.digests->size() <= cls.piece_index) kind.digests->resize(cls.piece_index + 1);
     }
-    ctx_.pool.post([&, index, bytes, compress, slot_ptr = &slot, reader] {
+    ctx_.pool.post([&, index, bytes, compress, cls, slot_ptr = &slot, reader] {
       Slot& s = *slot_ptr;
       if (ctx_.cancelled()) {
         if (reader) readers.release(*reader);
         return window.release(s);
       }
-      if (kind.digests) {  // hashed here, in parallel; stored under the lock that guards resizing
+      if (kind.digests && cls.data) {  // hashed here, in parallel; stored under the lock that guards resizing
         const codec::Sha256Digest d = codec::sha256(bytes);
         std::lock_guard lock(entries_mutex);
-        (*kind.digests)[index] = d;
+        (*kind.digests)[cls.piece_index] = d;
       }
       codec::PieceHeader header;
-      header.flags = kind.flags;
-      header.piece_index = kind.first_index + index;
-      const codec::PiecePlace place{kind.domain, header.piece_index};
+      header.flags = kind.flags | cls.flags;
+      header.piece_index = cls.piece_index;
+      const codec::PiecePlace place{cls.domain, header.piece_index};
       PayloadTransform& transform = transforms_.acquire();
       Result<std::size_t> written =
           ctx_.options.deflate_level == 0
@@ -142,9 +144,9 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
       const auto png = s.png().first(*written);
       const std::string name =
           tag ? text::to_hex(std::span<const std::uint8_t>(tag->data(), tag->size())) : codec::content_name(png);
-      backend_.put(name + ".png", png,
+      cls.backend->put(name + ".png", png,
                    [&, index, crc = header.payload_crc32, size = bytes.size(), png_size = png.size(),
-                    slot_ptr](Result<std::string> key) {
+                    slot_ptr, data = cls.data, shown = kind.classify ? cls.piece_index : index](Result<std::string> key) {
                      if (!key) {
                        Error e = std::move(key).error();
                        e.message = "piece " + std::to_string(index) + ": " + e.message;
@@ -164,8 +166,8 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
                        }
                        if (resume.on_stored)
                          if (auto recorded = resume.on_stored(stored); !recorded) failure.set(std::move(recorded).error());
-                       if (kind.progress)
-                         report(ctx_.options.progress, [&](ProgressSink& p) { p.on_piece(index, size); });
+                       if (kind.progress && data)
+                         report(ctx_.options.progress, [&](ProgressSink& p) { p.on_piece(shown, size); });
                      }
                      window.release(*slot_ptr);
                    });

@@ -56,6 +56,16 @@ class SpanSource final : public PayloadSource {
   std::size_t at_ = 0;
 };
 
+// One piece of a run that mixes kinds (a striped push: data and parity
+// pieces, each to its own backend).
+struct PieceClass {
+  std::uint8_t flags = 0;         // ORed into the header's
+  std::uint32_t domain = 0;       // the nonce's place (docs/FORMAT.md §6.1)
+  std::uint64_t piece_index = 0;  // the header's
+  net::Backend* backend = nullptr;
+  bool data = true;  // a data piece: progress, and its digest at piece_index
+};
+
 // What a run stores: data pieces (domain 0) or manifest pieces (domain 1),
 // numbered from `first_index` (the nonce's place: never reused).
 struct PieceKind {
@@ -66,6 +76,9 @@ struct PieceKind {
   // Set: each piece's SHA-256 (of its plaintext) lands at its index, hashed
   // on the worker that encodes it (the "sha256-tree" digest).
   std::vector<codec::Sha256Digest>* digests = nullptr;
+  // Set: what the run's piece r is, asked on the calling thread right after
+  // the source yields it (a striped push); else every piece is of this kind.
+  std::function<PieceClass(std::uint64_t run_index)> classify;
 };
 
 // A resumed push: pieces stored by an earlier run are read (and observed)

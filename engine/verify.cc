@@ -8,12 +8,74 @@
 #include "engine/downloader.h"
 #include "engine/file_digest.h"
 #include "engine/manifest_tree.h"
+#include "engine/host_guard.h"
+#include "engine/stripe_layout.h"
+#include "net/key_router.h"
+#include <map>
+#include <optional>
 
 namespace sx::engine {
+namespace {
+
+// Where a backend's pieces are, for people: the origin of an HTTP URL, the
+// store directory of a file:// one (objects sit at ROOT/xx/NAME.png).
+std::string place_of(const std::string& url) {
+  if (url.rfind("file://", 0) != 0) return net::url_origin(url);
+  std::string dir = url.substr(0, url.rfind('/'));
+  return dir.substr(0, dir.rfind('/'));
+}
+
+// A striped key's parity pieces, per backend counts and which stripes can
+// still be rebuilt (each stripe survives up to K lost pieces).
+Status check_stripes(Context& ctx, net::Backend& reader, const codec::Manifest& manifest,
+                     const std::optional<codec::ContentKey>& content_key, VerifyReport& result) {
+  const StripeShape shape{manifest.stripe_data, manifest.stripe_parity};
+  result.stripe_data = shape.data;
+  result.stripe_parity = shape.parity;
+  result.stripes = manifest.stripes();
+  std::mutex mutex;  // guards result.problems
+  if (shape.parity > 0) {
+    codec::Manifest parity = manifest;
+    parity.pieces = manifest.parity_pieces;
+    FetchOptions options;
+    options.parity = true;
+    options.on_failure = [&](const codec::PieceEntry& piece, const Error& error) {
+      std::lock_guard lock(mutex);
+      result.problems.push_back({piece.index, piece.key, error.code, error.message, true});
+    };
+    Downloader downloader(ctx, reader, parity, content_key);
+    const IndexRange all{0, parity.pieces.size()};
+    Status fetched = downloader.fetch({&all, 1}, [](const codec::PieceEntry&, std::span<const std::byte>) {
+      return Status{};
+    }, options);
+    if (!fetched) return fetched;
+  }
+  result.backends.resize(static_cast<std::size_t>(shape.backends()));
+  for (int b = 0; b < shape.backends(); ++b) result.backends[b].slot = b;
+  std::map<std::pair<bool, std::uint64_t>, Errc> bad;
+  for (const PieceProblem& p : result.problems) bad[{p.parity, p.index}] = p.code;
+  std::map<std::uint64_t, int> losses;  // by stripe
+  const auto count = [&](bool is_parity, const codec::PieceEntry& piece) {
+    const int slot = is_parity ? slot_of_parity(shape, piece.index) : slot_of_data(shape, piece.index);
+    BackendHealth& health = result.backends[slot];
+    if (health.host.empty()) health.host = place_of(piece.key);
+    auto it = bad.find({is_parity, piece.index});
+    if (it == bad.end()) return ++health.present, void();
+    it->second == Errc::kCorrupt ? ++health.corrupt : ++health.missing;
+    ++losses[is_parity ? piece.index / shape.parity : piece.index / shape.data];
+  };
+  for (const codec::PieceEntry& piece : manifest.pieces) count(false, piece);
+  for (const codec::PieceEntry& piece : manifest.parity_pieces) count(true, piece);
+  for (const auto& [stripe, lost] : losses)
+    if (lost > shape.parity) result.unrecoverable_stripes.push_back(stripe);
+  return {};
+}
+
+}  // namespace
 
 Result<VerifyReport> verify(Context& ctx, net::Backend& backend, const std::string& url,
                             const std::optional<codec::ContentKey>& content_key, bool check_sha256) {
-  auto fetched = fetch_manifest_tree(ctx, backend, url, content_key);
+  auto fetched = fetch_manifest_copies(ctx, backend, url, content_key);
   if (!fetched) return std::move(fetched).error();
   const codec::Manifest& manifest = fetched->manifest;
   if (auto fits = check_manifest_limits(manifest, ctx.limits); !fits) return std::move(fits).error();
@@ -30,18 +92,38 @@ Result<VerifyReport> verify(Context& ctx, net::Backend& backend, const std::stri
     std::lock_guard lock(problems_mutex);
     result.problems.push_back({piece.index, piece.key, error.code, error.message});
   };
-  Downloader downloader(ctx, backend, manifest, content_key);
+  // A striped key: dead hosts are set aside, parity pieces are checked too.
+  std::optional<HostGuard> guard;
+  if (manifest.stripe_data > 0) guard.emplace(backend);
+  net::Backend& reader = guard ? static_cast<net::Backend&>(*guard) : backend;
+  Downloader downloader(ctx, reader, manifest, content_key);
   const IndexRange all{0, manifest.pieces.size()};
   Status fetched_all = downloader.fetch({&all, 1}, [&](const codec::PieceEntry& piece, std::span<const std::byte> payload) {
     result.bytes += piece.size;
     return digest.landed(piece, payload);
   }, options);
   if (!fetched_all) return std::move(fetched_all).error();
-  std::sort(result.problems.begin(), result.problems.end(),
-            [](const PieceProblem& a, const PieceProblem& b) { return a.index < b.index; });
+  if (manifest.stripe_data > 0) {
+    if (auto striped = check_stripes(ctx, reader, manifest, content_key, result); !striped)
+      return std::move(striped).error();
+  }
+  // Every manifest copy the key names (the one that was read counts as read).
+  result.manifest_copies = 1 + static_cast<int>(ctx.manifest_alternates.size());
+  result.manifest_copies_ok = result.manifest_copies;
+  std::vector<std::string> copies{url};
+  copies.insert(copies.end(), ctx.manifest_alternates.begin(), ctx.manifest_alternates.end());
+  for (const std::string& copy : copies) {
+    if (copies.size() == 1 || copy == fetched->manifest_keys.front()) continue;
+    if (!fetch_manifest_tree(ctx, reader, copy, content_key)) --result.manifest_copies_ok;
+  }
+  std::sort(result.problems.begin(), result.problems.end(), [](const PieceProblem& a, const PieceProblem& b) {
+    return a.parity != b.parity ? b.parity : a.index < b.index;
+  });
   // The file's digest can be judged only when every piece came through.
   result.digest = manifest.version == 1 ? "none" : manifest.digest;
-  if (manifest.version != 1 && result.problems.empty()) {
+  const bool data_complete = std::none_of(result.problems.begin(), result.problems.end(),
+                                          [](const PieceProblem& p) { return !p.parity; });
+  if (manifest.version != 1 && data_complete) {
     result.digest_checked = true;
     Status checked = digest.finish();
     result.digest_matches = bool(checked);

@@ -157,6 +157,11 @@ void write_manifests(Corpus& corpus) {
               {1, "https://i.example/b.png", 1000, 1000, 0x89abcdef},
               {2, "file:///tmp/c.png", 2000, 500, 0}};
   corpus.add("manifest", codec::to_json(m));
+  codec::Manifest striped = m;  // docs/FORMAT.md §10: 2 stripes of 2 data + 1 parity
+  striped.stripe_data = 2;
+  striped.stripe_parity = 1;
+  striped.parity_pieces = {{0, "http://h3/p0.png", 0, 1000, 0x11111111}, {1, "http://h3/p1.png", 0, 500, 0x22222222}};
+  corpus.add("manifest_striped", codec::to_json(striped));
   m.encryption = "aes-256-gcm";
   m.pieces.resize(1);
   m.size = 1000;

@@ -40,6 +40,8 @@ struct BackendOptions {
   OperationId operation = 0;
   // Judges the head of every object fetched (engine: "a PNG within limits").
   BodyCheck check_body;
+  // GETs retry at most this often (-1: --retries): pulls of parity keys.
+  int max_retries = -1;
 };
 
 class Backend {

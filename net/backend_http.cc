@@ -8,7 +8,8 @@ namespace {
 class HttpBackend final : public Backend {
  public:
   HttpBackend(EventLoop& loop, std::string prefix, const BackendOptions& options)
-      : loop_(loop), prefix_(std::move(prefix)), operation_(options.operation), check_body_(options.check_body) {
+      : loop_(loop), prefix_(std::move(prefix)), operation_(options.operation), check_body_(options.check_body),
+        max_retries_(options.max_retries) {
     if (!prefix_.empty() && prefix_.back() != '/') prefix_.push_back('/');
   }
 
@@ -41,6 +42,7 @@ class HttpBackend final : public Backend {
     request.body_sink = sink;
     request.operation = operation_;
     request.check_body = check_body_;
+    request.max_retries = max_retries_;
     loop_.submit(std::move(request), [done = std::move(done)](Result<Response> r) {
       if (!r) return done(std::move(r).error());
       done(r->body_bytes);
@@ -53,6 +55,7 @@ class HttpBackend final : public Backend {
     request.max_text_bytes = max_bytes;
     request.operation = operation_;
     request.check_body = check_body_;
+    request.max_retries = max_retries_;
     loop_.submit(std::move(request), [done = std::move(done)](Result<Response> r) {
       if (!r) return done(std::move(r).error());
       const auto* bytes = reinterpret_cast<const std::byte*>(r->text.data());
@@ -91,6 +94,7 @@ class HttpBackend final : public Backend {
   std::string prefix_;
   OperationId operation_;
   BodyCheck check_body_;
+  int max_retries_;
 };
 
 }  // namespace

@@ -21,7 +21,8 @@ Error s3_error(const Response& response, const std::string& bucket, const std::s
 class S3Client {
  public:
   S3Client(EventLoop& loop, S3Config config, const BackendOptions& options)
-      : loop_(loop), config_(std::move(config)), operation_(options.operation), check_body_(options.check_body) {}
+      : loop_(loop), config_(std::move(config)), operation_(options.operation), check_body_(options.check_body),
+        max_retries_(options.max_retries) {}
 
   // Bucket and key of an object URL, for messages.
   std::pair<std::string, std::string> locate(const std::string& url) const {
@@ -45,6 +46,7 @@ class S3Client {
     request.body_sink = sink;
     request.max_text_bytes = max_text;
     request.operation = operation_;
+    request.max_retries = max_retries_;
     request.check_body = check_body_;
     loop_.submit(std::move(request), [this, url, done_span = std::move(done_span),
                                       done_whole = std::move(done_whole)](Result<Response> r) {
@@ -82,6 +84,7 @@ class S3Client {
   S3Config config_;
   OperationId operation_;
   BodyCheck check_body_;
+  int max_retries_;
 };
 
 class S3Backend final : public Backend {

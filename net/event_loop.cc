@@ -623,6 +623,7 @@ struct EventLoop::Impl {
     if (retry_after_s > 0) retry_after = std::chrono::seconds(retry_after_s);
     RetryDecision decision = policy.decide(errc, code, status, t.retries, retry_after,
                                            t.request.idempotency, uploaded > 0 || t.read_offset > 0);
+    if (t.request.max_retries >= 0 && t.retries >= t.request.max_retries) decision.retry = false;
     const std::string where = std::string(method_name(t.request.method)) + " " +
                               url_for_messages(t.request.url);
     if (decision.retry) {

@@ -79,6 +79,9 @@ struct Request {
   BodyCheck check_body;  // optional
   std::string ca_file;   // overrides TransferOptions::ca_file (S3's AWS_CA_BUNDLE)
   OperationId operation = 0;
+  // Retries for this request at most (-1: TransferOptions' own). Pulls with
+  // parity lower it: a lost piece is rebuilt rather than waited for.
+  int max_retries = -1;
 };
 
 struct Response {

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace sx {
 
@@ -13,6 +14,18 @@ struct Options {
   // Where push stores pieces: "" = the local store under $XDG_DATA_HOME,
   // "dir:PATH", "file:///PATH", "http(s)://HOST/PREFIX/".
   std::string backend;
+  // --- Parity (issue 15) ---
+  // Several backends (--backend given more than once; any mix): push stripes
+  // pieces over them (docs/FORMAT.md §10) and stores the manifest on each.
+  // When set, `backend` is ignored by push; repair stores re-created pieces
+  // on `backend` when it is set.
+  std::vector<std::string> backends;
+  // Reed-Solomon parity pieces per stripe (--parity K, 0 ≤ K < backends).
+  // -1: 1 with several backends (survive the loss of any one; storage
+  // B/(B−1)), 0 with one. Each parity piece costs one piece of storage and
+  // upload per stripe of B−K data pieces.
+  int parity = -1;
+  // --- end parity ---
   // Payload bytes per piece (default 8 MiB). Memory is about window × 2 × this.
   std::size_t piece_bytes = std::size_t{8} << 20;
   // Explicit piece image size in pixels (storagex's --width/--height); both

@@ -26,6 +26,11 @@ struct FileInfo {
   std::string format;  // "sxengine v2" or "storagex v1"
   int manifest_levels = 1;
   std::string encryption = "none";  // "aes-256-gcm" or "none"
+  // Striped keys (docs/FORMAT.md §10); 0 otherwise.
+  int stripe_data = 0;
+  int stripe_parity = 0;
+  std::uint64_t stripes = 0;
+  int manifest_copies = 1;  // the key's URL and its &m= copies
 };
 
 // A piece verify found missing or bad.
@@ -34,6 +39,14 @@ struct PieceProblem {
   std::string url;
   Errc code = Errc::kCorrupt;  // kNotFound: missing; kCorrupt: fails its checks; others: could not be fetched
   std::string message;
+  bool parity = false;  // a parity piece (index among the parity pieces) of a striped key
+};
+
+// A striped key's pieces on one backend of its stripes (docs/FORMAT.md §10).
+struct BackendHealth {
+  int slot = 0;      // position in push's --backend list
+  std::string host;  // "scheme://authority" of its pieces
+  std::uint64_t present = 0, missing = 0, corrupt = 0;  // missing: not found or unreachable
 };
 
 struct VerifyReport {
@@ -45,13 +58,35 @@ struct VerifyReport {
   bool digest_checked = false;    // v2 files with every piece present
   bool digest_matches = false;    // the recorded digests (and SHA-256, when recorded) agree
   std::string sha256;             // the whole file's, when it was hashed (recorded, or verify --sha256)
-  bool ok() const { return problems.empty() && (!digest_checked || digest_matches); }
+  // Striped keys only (stripe_data > 0): data and parity pieces per stripe,
+  // per backend counts, and the stripes that lost more than their parity.
+  int stripe_data = 0;
+  int stripe_parity = 0;
+  std::uint64_t stripes = 0;
+  std::vector<BackendHealth> backends;
+  std::vector<std::uint64_t> unrecoverable_stripes;
+  int manifest_copies = 1;     // the key's URL and its &m= copies
+  int manifest_copies_ok = 1;  // of those, the ones whose tree reads
+  bool recoverable() const { return unrecoverable_stripes.empty() && (stripe_data > 0 || problems.empty()); }
+  bool ok() const {
+    return problems.empty() && (!digest_checked || digest_matches) && manifest_copies_ok == manifest_copies;
+  }
 };
 
 struct RemoveReport {
   std::uint64_t objects = 0;       // pieces and manifest pieces of the key
   std::uint64_t removed = 0;       // deleted now (or one reference dropped, when shared)
   std::uint64_t already_gone = 0;  // were not there
+};
+
+// What repair did (striped keys, docs/FORMAT.md §10).
+struct RepairReport {
+  std::string key;             // the key to use from now on
+  bool key_changed = false;    // pieces moved to a replacement backend (or were re-created under other names)
+  std::uint64_t data_pieces = 0;      // re-created
+  std::uint64_t parity_pieces = 0;    // re-created
+  std::uint64_t manifest_copies = 0;  // re-created (or, with a new key, stored)
+  std::uint64_t stripes = 0;          // that needed it
 };
 
 // What a storagex v1 push stored (Storage::upload_storagex_v1).
@@ -99,6 +134,12 @@ class Storage {
   // pull of it then fails with "not found". `force`: also for unencrypted
   // keys on HTTP and S3, where shared pieces cannot be seen.
   Result<RemoveReport> remove(const std::string& key, bool force = false);
+
+  // Re-creates a striped key's missing or corrupt pieces and manifest copies
+  // from their stripes: in place (the key stays), or on `backend` when it is
+  // given (a replacement: the key changes). Fails, changing nothing, when a
+  // stripe lost more pieces than its parity.
+  Result<RepairReport> repair(const std::string& key, const std::string& backend = {});
 
   // Requests in-flight work to stop (any thread, e.g. a SIGINT watcher).
   void cancel();

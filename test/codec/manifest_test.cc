@@ -97,3 +97,46 @@ TEST_CASE("manifest index round-trips and checks its sums") {
   index.total_bytes = 31;
   CHECK_FALSE(parse_index(to_json(index), ManifestLimits{}));
 }
+
+TEST_CASE("striped manifests: stripe and parity pieces round-trip and are validated") {
+  Manifest m = sample();  // 3 pieces of 10, 10, 5
+  m.stripe_data = 2;
+  m.stripe_parity = 1;
+  m.parity_pieces = {{0, "file:///store/p0.png", 0, 10, 0x01020304}, {1, "file:///store/p1.png", 0, 5, 0xa0b0c0d0}};
+  auto parsed = parse_manifest(to_json(m), ManifestLimits{});
+  REQUIRE(parsed);
+  CHECK(parsed->stripe_data == 2);
+  CHECK(parsed->stripe_parity == 1);
+  REQUIRE(parsed->parity_pieces.size() == 2);
+  CHECK(parsed->parity_pieces[1].crc32 == 0xa0b0c0d0);
+  CHECK(parsed->stripes() == 2);
+  // A manifest without the fields (every one before them) reads as one backend.
+  auto plain = parse_manifest(to_json(sample()), ManifestLimits{});
+  REQUIRE(plain);
+  CHECK(plain->stripe_data == 0);
+  auto refused = [](Manifest bad, const char* what) {
+    CAPTURE(what);
+    auto r = parse_manifest(to_json(bad), ManifestLimits{});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::kCorrupt);
+  };
+  Manifest b = m;
+  b.parity_pieces.pop_back();
+  refused(b, "a stripe without its parity piece");
+  b = m;
+  b.parity_pieces[1].size = 10;
+  refused(b, "parity longer than its stripe's longest piece");
+  b = m;
+  b.parity_pieces[1].index = 0;
+  refused(b, "parity index twice");
+  b = m;
+  b.stripe_data = 16;
+  refused(b, "more than 16 backends");
+  b = m;
+  b.stripe_data = 1;
+  b.stripe_parity = 0;
+  refused(b, "one backend is no stripe");
+  std::string json = to_json(m);
+  json.replace(json.find(R"("stripe":{"data":2)"), 18, R"("stripe":{"data":-2)");
+  CHECK_FALSE(parse_manifest(json, ManifestLimits{}));
+}
