@@ -344,11 +344,12 @@ MHD_Result Server::handle_upload(MHD_Connection* c, Request& r, const char* data
 Status Server::run() {
   auto address = parse_listen_address(options_.listen);
   if (!address) return std::move(address).error();
-  auto fetcher = PieceFetcher::create(options_.engine, cache_);
+  const bool allow_file_keys = address->loopback || options_.allow_file_keys;
+  auto fetcher = PieceFetcher::create(options_.engine, cache_, allow_file_keys);
   if (!fetcher) return std::move(fetcher).error();
   fetcher_ = std::move(*fetcher);
   // Off loopback, strangers could make the gateway read this machine's disk.
-  opener_ = std::make_unique<KeyOpener>(manifests_, *fetcher_, address->loopback || options_.allow_file_keys);
+  opener_ = std::make_unique<KeyOpener>(manifests_, *fetcher_, allow_file_keys);
 
   unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
   if (address->ipv6) flags |= MHD_USE_IPv6;

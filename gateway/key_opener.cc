@@ -22,11 +22,16 @@ Result<std::shared_ptr<const OpenedFile>> KeyOpener::open(std::string_view key_t
       return make_error(Errc::kInvalidArgument, "the key holds a space or control character");
   auto key = engine::parse_download_key(key_text);
   if (!key) return std::move(key).error();
-  const bool file_key = starts_with(key->url, "file://");
-  if (!file_key && !starts_with(key->url, "http://") && !starts_with(key->url, "https://"))
-    return make_error(Errc::kInvalidArgument, "not a download key (expected an http(s):// URL)");
-  if (file_key && !allow_file_keys_)
-    return make_error(Errc::kDenied, std::string(kPolicy) + "file:// keys (start it with --allow-file-keys)");
+  // The same policy for every manifest copy the key names as for its URL.
+  std::vector<std::string> urls{key->url};
+  urls.insert(urls.end(), key->alternates.begin(), key->alternates.end());
+  for (const std::string& url : urls) {
+    const bool file_key = starts_with(url, "file://");
+    if (!file_key && !starts_with(url, "http://") && !starts_with(url, "https://"))
+      return make_error(Errc::kInvalidArgument, "not a download key (expected an http(s):// URL)");
+    if (file_key && !allow_file_keys_)
+      return make_error(Errc::kDenied, std::string(kPolicy) + "file:// keys (start it with --allow-file-keys)");
+  }
   auto content_key = engine::resolve_content_key(*key, "");
   if (!content_key) return make_error(Errc::kDenied, "this key needs a passphrase, which the gateway cannot take");
 
@@ -38,7 +43,7 @@ Result<std::shared_ptr<const OpenedFile>> KeyOpener::open(std::string_view key_t
   const std::string id = text::to_hex(codec::sha256(std::as_bytes(std::span(material))));
   if (auto cached = manifests_.find(id)) return cached;
 
-  auto manifest = fetcher_.fetch_manifest(key->url, *content_key);
+  auto manifest = fetcher_.fetch_manifest(key->url, key->alternates, *content_key);
   if (!manifest) return std::move(manifest).error();
   auto file = std::make_shared<OpenedFile>();
   file->id = id;

@@ -11,6 +11,8 @@
 #include "engine/thread_pool.h"
 #include "net/backend.h"
 #include "net/event_loop.h"
+#include "net/key_router.h"
+#include "gateway/file_key_guard.h"
 
 namespace sx::gateway {
 
@@ -67,11 +69,13 @@ net::BackendOptions backend_options_for(const Options& options, net::OperationId
 
 }  // namespace
 
-PieceFetcher::PieceFetcher(const Options& options, PieceCache& cache)
-    : options_(options), cache_(cache), pool_(std::make_unique<engine::ThreadPool>(options.workers)) {}
+PieceFetcher::PieceFetcher(const Options& options, PieceCache& cache, bool allow_file_keys)
+    : options_(options), cache_(cache), allow_file_keys_(allow_file_keys),
+      pool_(std::make_unique<engine::ThreadPool>(options.workers)) {}
 
-Result<std::unique_ptr<PieceFetcher>> PieceFetcher::create(const Options& options, PieceCache& cache) {
-  std::unique_ptr<PieceFetcher> fetcher(new PieceFetcher(options, cache));
+Result<std::unique_ptr<PieceFetcher>> PieceFetcher::create(const Options& options, PieceCache& cache,
+                                                            bool allow_file_keys) {
+  std::unique_ptr<PieceFetcher> fetcher(new PieceFetcher(options, cache, allow_file_keys));
   auto loop = net::EventLoop::create(transfer_options(options));
   if (!loop) return std::move(loop).error();
   fetcher->loop_ = std::move(*loop);
@@ -145,11 +149,15 @@ void PieceFetcher::fetch(const Job& job) {
                       [loop] { return loop->retries(); }};
   const net::BackendOptions backend_options = backend_options_for(options_, control->operation);
   Status status;
-  auto backend = net::backend_for_key(job.file->url, backend_options, [loop]() -> Result<net::EventLoop*> { return loop; });
-  if (!backend) {
-    status = std::move(backend).error();
+  // Each piece through the backend its URL needs: a striped key's pieces
+  // live on several hosts, of any kind.
+  net::KeyRouter router(backend_options, [loop]() -> Result<net::EventLoop*> { return loop; });
+  const std::string& piece_key = job.file->manifest.pieces[job.index].key;
+  FileKeyGuard guarded(router, allow_file_keys_);
+  if (auto first = router.route(piece_key); !first) {
+    status = std::move(first).error();
   } else {
-    engine::Downloader downloader(ctx, **backend, job.file->manifest, job.file->content_key);
+    engine::Downloader downloader(ctx, guarded, job.file->manifest, job.file->content_key);
     const engine::IndexRange one{job.index, job.index + 1};
     status = downloader.fetch({&one, 1}, [&](const codec::PieceEntry&, std::span<const std::byte> payload) -> Status {
       if (payload.size() != buffer->size()) return make_error(Errc::kCorrupt, "piece size differs from the manifest");
@@ -170,7 +178,7 @@ void PieceFetcher::fetch(const Job& job) {
   }
 }
 
-Result<codec::Manifest> PieceFetcher::fetch_manifest(const std::string& url,
+Result<codec::Manifest> PieceFetcher::fetch_manifest(const std::string& url, const std::vector<std::string>& alternates,
                                                      const std::optional<codec::ContentKey>& content_key) {
   auto control = std::make_shared<Control>();
   control->operation = ++last_operation_;
@@ -184,11 +192,16 @@ Result<codec::Manifest> PieceFetcher::fetch_manifest(const std::string& url,
                       [loop] { return loop->retries(); }};
   const net::BackendOptions backend_options = backend_options_for(options_, control->operation);
   Result<codec::Manifest> result = make_error(Errc::kIo, "no result");
-  auto backend = net::backend_for_key(url, backend_options, [loop]() -> Result<net::EventLoop*> { return loop; });
-  if (!backend) {
-    result = std::move(backend).error();
+  // The key's first manifest URL, else each copy it names (a striped push
+  // stores one on every backend), as pull reads them.
+  net::KeyRouter router(backend_options, [loop]() -> Result<net::EventLoop*> { return loop; });
+  ctx.limit_get_retries = [&router](int retries) { router.limit_retries(retries); };
+  ctx.manifest_alternates = alternates;
+  FileKeyGuard guarded(router, allow_file_keys_);
+  if (auto first = router.route(url); !first) {
+    result = std::move(first).error();
   } else {
-    auto fetched = engine::fetch_manifest_tree(ctx, **backend, url, content_key);
+    auto fetched = engine::fetch_manifest_copies(ctx, guarded, url, content_key);
     if (!fetched) {
       result = std::move(fetched).error();
     } else if (auto fits = engine::check_manifest_limits(fetched->manifest, ctx.limits); !fits) {

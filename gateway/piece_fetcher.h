@@ -44,15 +44,19 @@ struct OpenedFile {
 class PieceFetcher {
  public:
   // `options.parallel` fetch threads (pieces in flight, all clients
-  // together); `options.workers` decode threads.
-  static Result<std::unique_ptr<PieceFetcher>> create(const Options& options, PieceCache& cache);
+  // together); `options.workers` decode threads. Without `allow_file_keys`
+  // no file:// object is read, whatever a manifest names.
+  static Result<std::unique_ptr<PieceFetcher>> create(const Options& options, PieceCache& cache,
+                                                      bool allow_file_keys);
   ~PieceFetcher();  // stop()s
   PieceFetcher(const PieceFetcher&) = delete;
   PieceFetcher& operator=(const PieceFetcher&) = delete;
 
   // Any thread; blocks. Fetches and checks the manifest tree of `url`
-  // (the key without its fragment) as an operation of its own.
-  Result<codec::Manifest> fetch_manifest(const std::string& url, const std::optional<codec::ContentKey>& content_key);
+  // (the key without its fragment), else of each alternate copy the key
+  // names, as an operation of its own.
+  Result<codec::Manifest> fetch_manifest(const std::string& url, const std::vector<std::string>& alternates,
+                                         const std::optional<codec::ContentKey>& content_key);
 
   // Any thread. Queues the fetch of `entry` (piece `index` of `file`): urgent
   // ones (a response waits) go before read-ahead.
@@ -71,12 +75,13 @@ class PieceFetcher {
     std::shared_ptr<PieceCache::Entry> entry;
   };
   struct Control;
-  PieceFetcher(const Options& options, PieceCache& cache);
+  PieceFetcher(const Options& options, PieceCache& cache, bool allow_file_keys);
   void run();
   void fetch(const Job& job);
 
   Options options_;
   PieceCache& cache_;
+  bool allow_file_keys_;
   std::unique_ptr<engine::ThreadPool> pool_;
   std::unique_ptr<net::EventLoop> loop_;
   std::atomic<std::uint64_t> last_operation_{0};

@@ -148,6 +148,22 @@ expect_line 2 "the same backend twice is refused" "given twice" \
   "$SX" push -q --backend "${URLS[1]}p/" --backend "${URLS[2]}p/" --backend "${URLS[1]}p/" "$IN"
 expect_line 2 "--parity without several backends is refused" "needs at least 2 backends" \
   "$SX" push -q --parity 1 --backend "${URLS[1]}p/" "$IN"
+# serve reads the manifest copies too: with the key's first copy gone, the
+# gateway answers from another (a fresh striped key, every host up).
+KS=$("$SX" push -q --piece-size 512K --parity 1 --backend "${URLS[1]}s/" --backend "${URLS[2]}s/" \
+  --backend "${URLS[3]}s/" "$IN") || fail "push for serve"
+first=${KS%%#*}
+rm -f "${DIRS[1]}/data/s/${first##*/}"
+setsid "$SX" serve --listen 127.0.0.1:0 >"$WORK/gw.out" 2>"$WORK/gw.err" &
+gw=$!; track $gw
+for ((n = 0; n < 100; n++)); do [ -s "$WORK/gw.out" ] && break; sleep 0.05; done
+GW=$(head -1 "$WORK/gw.out")
+qk=$("$PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$KS")
+code=$(curl -s -m 20 -o "$WORK/served.bin" -w '%{http_code}' "${GW%/}/file?key=$qk")
+[ "$code" = 200 ] && same_file "$IN" "$WORK/served.bin" "serve: the key's first manifest copy gone, another serves the file" ||
+  fail "serve with the first manifest copy gone: HTTP $code $(shown "$WORK/served.bin")"
+kill -TERM $gw 2>/dev/null; wait $gw 2>/dev/null; untrack $gw
+
 dmg="${KEY%%&m=*}&m=%zz"
 expect_line 2 "a damaged &m= part is refused" "&m= part is damaged" "$SX" pull -q "$dmg" "$WORK/dmg.bin"
 finish
