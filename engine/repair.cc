@@ -5,6 +5,8 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <string_view>
+#include <optional>
 #include <array>
 #include <future>
 
@@ -23,10 +25,34 @@
 namespace sx::engine {
 namespace {
 
+// An S3 object's URL as the S3 backend makes it (net/s3_config.cc
+// object_url) back to "s3://BUCKET/DIR/": path-style under the configured
+// endpoint, or AWS's virtual-hosted BUCKET.s3.REGION.amazonaws.com.
+std::optional<std::string> s3_place_of(std::string_view dir, const std::string& endpoint) {
+  std::string base = endpoint;
+  if (!base.empty() && base.back() != '/') base.push_back('/');
+  if (!base.empty() && dir.substr(0, base.size()) == base) {
+    const std::string_view rest = dir.substr(base.size());  // BUCKET/DIR/
+    if (rest.empty() || rest.front() == '/') return std::nullopt;
+    return "s3://" + std::string(rest);
+  }
+  constexpr std::string_view kHttps = "https://", kAws = ".amazonaws.com/";
+  if (!endpoint.empty() || dir.substr(0, kHttps.size()) != kHttps) return std::nullopt;
+  const std::string_view rest = dir.substr(kHttps.size());
+  const std::size_t host_end = rest.find('/');
+  const std::string_view host = rest.substr(0, host_end + 1);
+  const std::size_t s3 = host.find(".s3.");
+  if (s3 == std::string_view::npos || s3 == 0 || host.size() < kAws.size() ||
+      host.substr(host.size() - kAws.size()) != kAws)
+    return std::nullopt;
+  return "s3://" + std::string(host.substr(0, s3)) + "/" + std::string(rest.substr(host_end + 1));
+}
+
 // The backend a stored object's URL came from, and the object's name:
-// file:///ROOT/xx/NAME → file:///ROOT; http(s)://HOST/PREFIX/NAME → its directory.
-// S3 and image-host URLs cannot be stored into this way (repair --backend).
-std::optional<std::pair<std::string, std::string>> place_of(const std::string& url) {
+// file:///ROOT/xx/NAME → file:///ROOT; an S3 object's URL → s3://BUCKET/DIR/;
+// http(s)://HOST/PREFIX/NAME → its directory. Image-host URLs cannot be
+// stored into this way (repair --backend).
+std::optional<std::pair<std::string, std::string>> place_of(const std::string& url, const std::string& endpoint) {
   const std::size_t slash = url.rfind('/');
   if (slash == std::string::npos) return std::nullopt;
   std::string name = url.substr(slash + 1);
@@ -35,6 +61,7 @@ std::optional<std::pair<std::string, std::string>> place_of(const std::string& u
     if (up == std::string::npos || up < 7) return std::nullopt;
     return std::pair(url.substr(0, up), std::move(name));
   }
+  if (auto s3 = s3_place_of(std::string_view(url).substr(0, slash + 1), endpoint)) return std::pair(*s3, std::move(name));
   if (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) return std::pair(url.substr(0, slash + 1), std::move(name));
   return std::nullopt;
 }
@@ -59,6 +86,8 @@ struct Lost {
 Result<RepairReport> repair(Context& ctx, net::Backend& reader, const DownloadKey& key,
                             const std::optional<codec::ContentKey>& content_key, const BackendOpener& open,
                             const std::string& target) {
+  // S3 objects go back through the S3 backend, signed (the endpoint is pull's).
+  const std::string endpoint = !ctx.options.endpoint.empty() ? ctx.options.endpoint : text::env("AWS_ENDPOINT_URL");
   auto fetched = fetch_manifest_copies(ctx, reader, key.url, content_key);
   if (!fetched) return std::move(fetched).error();
   codec::Manifest manifest = std::move(fetched->manifest);
@@ -105,13 +134,13 @@ Result<RepairReport> repair(Context& ctx, net::Backend& reader, const DownloadKe
   // Where re-created objects go: the replacement, or back where they were.
   std::map<std::string, std::unique_ptr<net::Backend>> opened;
   const auto backend_for = [&](const std::string& url, std::string& name) -> Result<net::Backend*> {
-    auto place = place_of(url);
+    auto place = place_of(url, endpoint);
     std::string uri = target;
     if (place) name = place->second;
     if (uri.empty()) {
       if (!place)
         return make_error(Errc::kInvalidArgument, "cannot store back into " + url +
-                                                      " (not a file:// or plain http(s):// place): give repair --backend NEW");
+                                                      " (not a file://, S3 or plain http(s):// place): give repair --backend NEW");
       uri = place->first;
     }
     auto it = opened.find(uri);
@@ -201,7 +230,7 @@ Result<RepairReport> repair(Context& ctx, net::Backend& reader, const DownloadKe
         Error e = std::move(s).error();
         e.message = what + ": " + e.message;
         if (target.empty() && e.code == Errc::kDenied)
-          e.message += "; S3 and image-host URLs cannot be stored into as they are: give repair --backend NEW";
+          e.message += "; image-host URLs cannot be stored into as they are: give repair --backend NEW";
         else if (target.empty())
           e.message += "; if that host is gone for good, repair --backend NEW puts its pieces elsewhere";
         return e;
@@ -249,7 +278,7 @@ Result<RepairReport> repair(Context& ctx, net::Backend& reader, const DownloadKe
     }
     for (std::size_t c = 0; c < copies.size(); ++c) {
       if (std::find(lost_copies.begin(), lost_copies.end(), c) != lost_copies.end()) continue;  // its host is gone
-      auto place = place_of(copies[c]);
+      auto place = place_of(copies[c], endpoint);
       if (!place) continue;
       auto it = opened.find(place->first);
       if (it == opened.end()) {

@@ -37,7 +37,7 @@ class FileKeyGuard final : public net::Backend {
  private:
   bool refused(std::string_view key) const { return !allow_file_ && key.substr(0, 7) == "file://"; }
   static Error refusal() {
-    return Error{Errc::kDenied, "this gateway does not read file:// objects (start it with --allow-file-keys)"};
+    return Error{Errc::kDenied, "refused by this gateway: file:// objects (start it with --allow-file-keys)"};
   }
   net::Backend& inner_;
   bool allow_file_;

@@ -68,15 +68,22 @@ s3_delete_listed "$WORK/list"
 expect_line any "S3 gone and nginx 1 moved: a clear error" "stripe" timeout 60 "$SX" pull -q "$KEY" "$WORK/lost.bin"
 [ ! -e "$WORK/lost.bin" ] && pass "nothing under the final name" || fail "$WORK/lost.bin exists"
 
-# A fresh push; the S3 share wiped; repair --backend s3://… puts it back (new key).
+# A fresh push; the S3 share wiped; repair puts it back in place (same key), and, wiped
+# again, repair --backend s3://… onto a replacement (new key).
 KEY2=$(timeout 60 "$SX" push -q --piece-size 256K --parity 1 --backend "s3://$B/par2" \
   --backend "${URL[1]}p/" --backend "${URL[2]}p/" "$IN") || fail "second push"
 s3check list "$B" "par2/" > "$WORK/list2"
 s3_delete_listed "$WORK/list2"
 timeout 60 "$SX" pull -q "$KEY2" "$WORK/no-s3.bin" && same_file "$IN" "$WORK/no-s3.bin" \
   "pull with the S3 share deleted (404s): rebuilt, the nginx manifest copy used"
-expect_line any "repair without --backend cannot store into S3 URLs" "repair --backend" \
-  timeout 60 "$SX" repair -q "$KEY2"
+# repair KEY puts the S3 pieces back where they were, signed: the key is unchanged.
+SAMEKEY=$(timeout 60 "$SX" repair -q "$KEY2") && pass "repair in place onto S3" || fail "repair in place onto S3"
+[ "$SAMEKEY" = "$KEY2" ] && pass "repair in place keeps the key" || fail "repair in place printed $SAMEKEY"
+[ "$(s3check list "$B" "par2/" | wc -l)" -eq "$(wc -l < "$WORK/list2")" ] &&
+  pass "every S3 object is back under its name" || fail "S3 objects after repair: $(s3check list "$B" "par2/" | wc -l)"
+timeout 60 "$SX" verify -q "$KEY2" >/dev/null 2>&1 && pass "verify after repair in place: ok" ||
+  fail "verify after repair in place"
+s3_delete_listed "$WORK/list2"
 NEWKEY=$(timeout 60 "$SX" repair -q --backend "s3://$B/fixed" "$KEY2") && pass "repair --backend s3://…" ||
   fail "repair --backend s3"
 [ -n "$NEWKEY" ] && [ "$NEWKEY" != "$KEY2" ] && pass "repair onto a replacement prints a new key" || fail "key: $NEWKEY"

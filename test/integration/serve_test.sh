@@ -215,6 +215,17 @@ start_serve wide --listen 0.0.0.0:0
 wide_port=${wide_URL##*:}; wide_port=${wide_port%/}
 expect_status 403 "a file:// key off loopback" "http://127.0.0.1:$wide_port/file?key=$(enc "$LOCAL_KEY")"
 expect_status 200 "an http key off loopback" "http://127.0.0.1:$wide_port/file?key=$(enc "$SMALL_KEY")"
+# A manifest served over http that names file:// pieces (the local push's
+# manifest, copied to nginx): off loopback the gateway reads none of them.
+local_manifest=${LOCAL_KEY%%#*}; local_manifest=${local_manifest#file://}
+cp "$local_manifest" "$NGINX_DIR/data/local-manifest.png"
+HOSTILE_KEY="${NGINX_URL}local-manifest.png#${LOCAL_KEY#*#}"
+curl -s -o "$WORK/got.hostile" --max-time 30 "http://127.0.0.1:$wide_port/file?key=$(enc "$HOSTILE_KEY")"
+! cmp -s "$WORK/got.hostile" "$WORK/notes.txt" && [ "$(stat -c %s "$WORK/got.hostile")" -lt "$(stat -c %s "$WORK/notes.txt")" ] &&
+  pass "an http manifest naming file:// pieces: none read off loopback" ||
+  fail "the gateway served file:// pieces named by an http manifest"
+curl -s -o "$WORK/got.hostile-lo" --max-time 30 "${gw_URL}file?key=$(enc "$HOSTILE_KEY")"
+same_file "$WORK/notes.txt" "$WORK/got.hostile-lo" "the same manifest on loopback, where file:// objects are allowed"
 stop_serve wide
 start_serve widefile --listen 0.0.0.0:0 --allow-file-keys
 wide_port=${widefile_URL##*:}; wide_port=${wide_port%/}
