@@ -21,6 +21,7 @@
 #include "engine/striped_push.h"
 #include "engine/storagex_push.h"
 #include "engine/thread_pool.h"
+#include "engine/transfer_options.h"
 #include "engine/verify.h"
 #include "net/event_loop.h"
 #include "net/key_router.h"
@@ -62,21 +63,7 @@ struct Storage::Impl {
   Result<net::EventLoop*> event_loop() {
     std::lock_guard lock(loop_mutex);
     if (!loop) {
-      net::TransferOptions t;
-      t.connect_timeout = std::chrono::seconds(options.connect_timeout_s);
-      t.stall_timeout = std::chrono::seconds(options.stall_timeout_s);
-      t.request_timeout = std::chrono::seconds(options.request_timeout_s);
-      t.insecure = options.insecure;
-      // Trust as curl and OpenSSL do: the option, else their variables.
-      t.ca_file = !options.cacert.empty() ? options.cacert
-                  : !text::env("CURL_CA_BUNDLE").empty() ? text::env("CURL_CA_BUNDLE")
-                                                          : text::env("SSL_CERT_FILE");
-      t.ca_path = !options.capath.empty() ? options.capath : text::env("SSL_CERT_DIR");
-      t.proxy = options.proxy;
-      t.http1_only = options.http1_only;
-      t.retry.max_retries = options.retries;
-      t.max_in_flight = static_cast<std::size_t>(std::max(1, options.parallel));
-      t.max_bytes_per_second = options.bwlimit_bytes_per_s;
+      const net::TransferOptions t = engine::transfer_options(options);
       auto created = net::EventLoop::create(t);
       if (!created) return std::move(created).error();
       loop = std::move(*created);

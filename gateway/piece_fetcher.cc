@@ -9,6 +9,7 @@
 #include "engine/manifest_tree.h"
 #include "engine/png_body_check.h"
 #include "engine/thread_pool.h"
+#include "engine/transfer_options.h"
 #include "net/backend.h"
 #include "net/event_loop.h"
 #include "net/key_router.h"
@@ -37,23 +38,11 @@ struct PieceFetcher::Control {
 
 namespace {
 
-// The same transfer settings as sx::Storage's loop (engine/storage.cc).
+// pull's transfer settings; piece fetches are capped by the fetch threads,
+// manifests come on top.
 net::TransferOptions transfer_options(const Options& options) {
-  net::TransferOptions t;
-  t.connect_timeout = std::chrono::seconds(options.connect_timeout_s);
-  t.stall_timeout = std::chrono::seconds(options.stall_timeout_s);
-  t.request_timeout = std::chrono::seconds(options.request_timeout_s);
-  t.insecure = options.insecure;
-  t.ca_file = !options.cacert.empty() ? options.cacert
-              : !text::env("CURL_CA_BUNDLE").empty() ? text::env("CURL_CA_BUNDLE")
-                                                      : text::env("SSL_CERT_FILE");
-  t.ca_path = !options.capath.empty() ? options.capath : text::env("SSL_CERT_DIR");
-  t.proxy = options.proxy;
-  t.http1_only = options.http1_only;
-  t.retry.max_retries = options.retries;
-  // Piece fetches are capped by the fetch threads; manifests come on top.
-  t.max_in_flight = static_cast<std::size_t>(std::max(1, options.parallel)) * 2;
-  t.max_bytes_per_second = options.bwlimit_bytes_per_s;
+  net::TransferOptions t = engine::transfer_options(options);
+  t.max_in_flight *= 2;
   return t;
 }
 
