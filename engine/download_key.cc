@@ -96,6 +96,15 @@ std::string format_download_key(const DownloadKey& key) {
   return text;
 }
 
+DownloadKey new_download_key(const Options& options) {
+  DownloadKey key;
+  if (options.encrypt) {
+    if (options.passphrase.empty()) key.key = codec::random_key();
+    else key.salt = codec::random_salt();
+  }
+  return key;
+}
+
 Result<std::optional<codec::ContentKey>> resolve_content_key(const DownloadKey& key, std::string_view passphrase) {
   if (key.key) return std::optional<codec::ContentKey>(*key.key);
   if (!key.salt) return std::optional<codec::ContentKey>();

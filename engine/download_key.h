@@ -10,6 +10,7 @@
 
 #include "codec/piece_crypto.h"
 #include "sx/error.h"
+#include "sx/options.h"
 
 namespace sx::engine {
 
@@ -25,6 +26,10 @@ struct DownloadKey {
 
 Result<DownloadKey> parse_download_key(std::string_view text);
 std::string format_download_key(const DownloadKey& key);
+
+// A push's key before its URL is known: a random content key, or a salt for
+// the passphrase, or neither (--no-encrypt).
+DownloadKey new_download_key(const Options& options);
 
 // The content key: from the fragment, or derived from the passphrase and salt.
 Result<std::optional<codec::ContentKey>> resolve_content_key(const DownloadKey& key, std::string_view passphrase);

@@ -37,6 +37,19 @@ Status write_all(int fd, std::span<const std::byte> bytes) {
   return {};
 }
 
+// The end of a pull to stdout: the whole-file digest, then the report.
+Result<std::string> finish_stdout(Context& ctx, FileDigestCheck& digest, const codec::Manifest& manifest,
+                                  std::chrono::steady_clock::time_point started) {
+  if (auto checked = digest.finish(); !checked) {
+    Error e = std::move(checked).error();
+    e.message += " (after streaming: what went to stdout is not the file)";
+    return e;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  report(ctx.options.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.all_retries()); });
+  return std::string("-");
+}
+
 // `pull KEY -`: the file in order on stdout, the window holding pieces that
 // came early. The digest is checked at the end: a mismatch fails the pull
 // after the bytes went out (as curl does), so scripts must check the status.
@@ -54,14 +67,7 @@ Result<std::string> pull_to_stdout(Context& ctx, net::Backend& backend, const co
     return write_all(STDOUT_FILENO, payload);
   }, in_order);
   if (!streamed) return std::move(streamed).error();
-  if (auto checked = digest.finish(); !checked) {
-    Error e = std::move(checked).error();
-    e.message += " (after streaming: what went to stdout is not the file)";
-    return e;
-  }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  report(ctx.options.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.all_retries()); });
-  return std::string("-");
+  return finish_stdout(ctx, digest, manifest, started);
 }
 
 // `pull KEY -` of a striped key with parity: a group of stripes at a time is
@@ -114,14 +120,7 @@ Result<std::string> pull_striped_to_stdout(Context& ctx, net::Backend& backend, 
       if (auto written = write_all(STDOUT_FILENO, payload); !written) return std::move(written).error();
     }
   }
-  if (auto checked = digest.finish(); !checked) {
-    Error e = std::move(checked).error();
-    e.message += " (after streaming: what went to stdout is not the file)";
-    return e;
-  }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  report(ctx.options.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.all_retries()); });
-  return std::string("-");
+  return finish_stdout(ctx, digest, manifest, started);
 }
 
 struct PullJournal {

@@ -46,11 +46,7 @@ Result<std::string> push(Context& ctx, net::Backend& backend, const std::string&
   report(o.progress, [&](ProgressSink& p) {
     p.on_start("push", total.value_or(0), total ? (*total + plan->piece_bytes - 1) / plan->piece_bytes : 0);
   });
-  DownloadKey download;
-  if (o.encrypt) {
-    if (o.passphrase.empty()) download.key = codec::random_key();
-    else download.salt = codec::random_salt();
-  }
+  DownloadKey download = new_download_key(o);
   std::optional<PushJournal> journal;
   {
     auto opened = PushJournal::open(o, backend.describe(), name.empty() ? default_name(path) : name, *input, *plan,

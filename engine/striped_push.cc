@@ -66,11 +66,7 @@ Result<std::string> push_striped(Context& ctx, std::span<net::Backend* const> ba
   report(o.progress, [&](ProgressSink& p) {
     p.on_start("push", total.value_or(0), total ? (*total + plan->piece_bytes - 1) / plan->piece_bytes : 0);
   });
-  DownloadKey download;
-  if (o.encrypt) {
-    if (o.passphrase.empty()) download.key = codec::random_key();
-    else download.salt = codec::random_salt();
-  }
+  DownloadKey download = new_download_key(o);
   auto content_key = resolve_content_key(download, o.passphrase);
   if (!content_key) return std::move(content_key).error();
 
