@@ -22,7 +22,12 @@ void add_transfer_options(CLI::App* cmd, Options& o) {
       ->check(CLI::Range(1, 86400))->capture_default_str();
   cmd->add_option("--bwlimit", o.bwlimit_bytes_per_s,
                   "cap on bytes per second in each direction, all connections together (10M = 10 MiB/s)")
-      ->transform(CLI::AsSizeValue(false));
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Validator(
+          [](std::string& value) {  // "-1" would wrap to no limit at all
+            return value.find('-') != std::string::npos ? std::string("a limit cannot be negative") : std::string();
+          },
+          "SIZE"));
   cmd->add_flag("--insecure", o.insecure, "do NOT verify TLS certificates (unsafe)");
   cmd->add_option("--cacert", o.cacert, "trust the CAs in this PEM file (else CURL_CA_BUNDLE, SSL_CERT_FILE)")
       ->check(CLI::ExistingFile);

@@ -112,6 +112,16 @@ void ProgressPrinter::on_resume(std::string_view operation, std::uint64_t done, 
   }
 }
 
+void ProgressPrinter::on_note(std::string_view text) {
+  std::lock_guard lock(mutex_);
+  if (mode_ == ProgressMode::kJson) {
+    fmt::print(stdout, "{{\"event\":\"note\",\"message\":{}}}\n", text::json_string(text));
+  } else if (mode_ != ProgressMode::kQuiet) {
+    if (line_open_) std::fputc('\n', stderr), line_open_ = false;
+    fmt::print(stderr, "sxengine: {}\n", text);
+  }
+}
+
 void ProgressPrinter::close_line() {
   std::lock_guard lock(mutex_);
   if (line_open_) std::fputc('\n', stderr), line_open_ = false;

@@ -28,6 +28,7 @@ class ProgressPrinter final : public ProgressSink {
   void on_retry(std::string_view url, int attempt, std::string_view reason) override;
   void on_finish(std::uint64_t bytes, double seconds, long retries) override;
   void on_resume(std::string_view operation, std::uint64_t done, std::uint64_t total) override;
+  void on_note(std::string_view text) override;
   // Ends the live line so an error message starts on its own line.
   void close_line();
   // --json: the failure as an event ({"event":"error",…}); nothing otherwise.

@@ -33,6 +33,8 @@ CommandRunner add_pull_command(CLI::App& app, CommandLine& line, const char* nam
     if (!pull->parsed()) return -1;
     if (*out == "-" && line.json) return usage_error("pull to standard output (-) cannot also print --json events there");
     return run_with_storage(line, true, [&](Storage& storage, ProgressPrinter& printer) {
+      if (*out == "-" && stdout_was_closed())
+        return fail(&printer, Error{Errc::kIo, "standard output is closed: the file would be lost (nothing was pulled)"});
       auto written = storage.download(*key, *out);
       if (!written) return fail(&printer, written.error());
       if (line.json) {

@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <xxhash.h>
 
+#include <new>
+
 #include "base/text.h"
 
 namespace sx::codec {
@@ -51,12 +53,37 @@ Sha256Digest sha256_tree(std::span<const Sha256Digest> piece_digests) {
   return hasher.finish();
 }
 
-std::string content_name(std::span<const std::byte> bytes) {
-  const XXH128_hash_t hash = XXH3_128bits(bytes.data(), bytes.size());
+namespace {
+
+std::string hex_of(XXH128_hash_t hash) {
   XXH128_canonical_t canonical;
   XXH128_canonicalFromHash(&canonical, hash);
   return text::to_hex(std::span<const std::uint8_t>(
       reinterpret_cast<const std::uint8_t*>(canonical.digest), sizeof canonical.digest));
 }
+
+}  // namespace
+
+std::string content_name(std::span<const std::byte> bytes) {
+  return hex_of(XXH3_128bits(bytes.data(), bytes.size()));
+}
+
+struct ContentHasher::State {
+  State() : xxh(XXH3_createState()) {
+    if (!xxh) throw std::bad_alloc();
+    XXH3_128bits_reset(xxh);
+  }
+  ~State() { XXH3_freeState(xxh); }
+  XXH3_state_t* xxh;
+};
+
+ContentHasher::ContentHasher() : state_(std::make_unique<State>()) {}
+ContentHasher::~ContentHasher() = default;
+
+void ContentHasher::update(std::span<const std::byte> bytes) {
+  XXH3_128bits_update(state_->xxh, bytes.data(), bytes.size());
+}
+
+std::string ContentHasher::finish() const { return hex_of(XXH3_128bits_digest(state_->xxh)); }
 
 }  // namespace sx::codec

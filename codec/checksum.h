@@ -40,7 +40,23 @@ Sha256Digest sha256(std::span<const std::byte> bytes);
 // or decoded, in parallel, and only 32 bytes a piece are hashed in order.
 Sha256Digest sha256_tree(std::span<const Sha256Digest> piece_digests);
 
-// 128-bit XXH3 of `bytes` as 32 lowercase hex digits: content-derived object names.
+// 128-bit XXH3 of `bytes` as 32 lowercase hex digits: content-derived object
+// names, and the digest a resume journal keeps of each piece's plaintext.
 std::string content_name(std::span<const std::byte> bytes);
+
+// content_name over bytes that come in parts (a piece read back in chunks).
+class ContentHasher {
+ public:
+  ContentHasher();
+  ~ContentHasher();
+  ContentHasher(const ContentHasher&) = delete;
+  ContentHasher& operator=(const ContentHasher&) = delete;
+  void update(std::span<const std::byte> bytes);
+  std::string finish() const;  // as content_name of everything updated
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace sx::codec

@@ -28,6 +28,9 @@ class HostGuard final : public net::Backend {
   void put(const std::string& name, std::span<const std::byte> bytes, net::PutDone done) override {
     inner_.put(name, bytes, std::move(done));
   }
+  void put_replacing(const std::string& name, std::span<const std::byte> bytes, net::PutDone done) override {
+    inner_.put_replacing(name, bytes, std::move(done));
+  }
   void get(const std::string& key, std::span<std::byte> into, net::GetDone done) override;
   void get_streaming(const std::string& key, std::span<std::byte> into, net::BodySink& sink,
                      net::GetDone done) override;

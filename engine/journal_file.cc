@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -74,7 +75,11 @@ Result<JournalFile> JournalFile::open(const std::string& path, const std::string
   const std::filesystem::path target(path);
   std::error_code ec;
   std::filesystem::create_directories(target.parent_path(), ec);
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC));
+  // Never through a symbolic link, never another user's file: such a file
+  // is not resumed from, and the new journal's rename replaces the name.
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  struct stat st {};
+  if (fd && (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid())) fd = UniqueFd();
   if (fd) {
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
       return make_error(Errc::kInvalidArgument, "another sxengine run is using " + path);

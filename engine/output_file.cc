@@ -2,12 +2,11 @@
 
 #include <fcntl.h>
 #include <stdio.h>  // renameat2
-#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -52,6 +51,25 @@ std::string temp_prefix(const std::string& name) {
   return prefix;
 }
 
+// Moves `from` to `to` unless `to` exists, atomically: renameat2 with
+// RENAME_NOREPLACE, or link + unlink where the file system lacks it.
+int rename_no_replace(const char* from, const char* to) {
+  if (::renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS) return -1;
+  if (::link(from, to) != 0) return -1;
+  ::unlink(from);
+  return 0;
+}
+
+// A regular file of ours: what a temp file another run (or anyone with
+// write access to the directory) left must be before it is reused.
+bool ours(const struct stat& st) { return S_ISREG(st.st_mode) && st.st_uid == ::geteuid() && st.st_nlink == 1; }
+
+// Every temp file is held under flock() for as long as its run lives, so a
+// temp file whose lock can be taken is one a dead run left: removed, unless
+// another user's or a resume's (kept for the same pull to continue). This
+// works for runs on other machines sharing the directory, where a pid tells
+// nothing.
 void remove_stale_temp_files(const std::filesystem::path& dir, const std::string& name) {
   const std::string prefix = temp_prefix(name);
   std::error_code ec;
@@ -59,15 +77,62 @@ void remove_stale_temp_files(const std::filesystem::path& dir, const std::string
     const std::string file = entry.path().filename().string();
     if (file.rfind(prefix, 0) != 0) continue;
     const std::string rest = file.substr(prefix.size());
-    const auto dash = rest.find('-');
-    if (dash == std::string::npos || dash == 0 || rest.find_first_not_of("0123456789-") != std::string::npos)
-      continue;
-    // Anyone may write here: a number that does not fit a pid is not ours.
-    pid_t pid = 0;
-    const auto [end, parsed] = std::from_chars(rest.data(), rest.data() + dash, pid);
-    if (parsed != std::errc() || end != rest.data() + dash) continue;
-    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) std::filesystem::remove(entry.path(), ec);
+    if (rest.empty() || rest.find_first_not_of("0123456789-") != std::string::npos) continue;  // not a random temp
+    UniqueFd fd(::open(entry.path().c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    struct stat held {}, named {};
+    if (!fd || ::fstat(fd.get(), &held) != 0 || !ours(held) || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;
+    // Still the file we locked (not one renamed into its place meanwhile).
+    if (::lstat(entry.path().c_str(), &named) == 0 && named.st_ino == held.st_ino && named.st_dev == held.st_dev)
+      ::unlink(entry.path().c_str());
   }
+}
+
+// Creates `dir/name` locked from its first moment: made under a private
+// name, locked, then renamed into place without replacing anything, so no
+// other run ever sees it unlocked (and takes it for a dead run's).
+Result<UniqueFd> create_locked(const std::filesystem::path& dir, const std::string& name) {
+  const std::string fresh =
+      (dir / (".sxnew-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()))).string();
+  UniqueFd fd(::open(fresh.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!fd) return make_error(Errc::kIo, "cannot create a temp file in " + dir.string() + ": " + std::strerror(errno));
+  const std::string target = (dir / name).string();
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0 || rename_no_replace(fresh.c_str(), target.c_str()) != 0) {
+    const int error = errno;
+    ::unlink(fresh.c_str());
+    errno = error;
+    return make_error(error == EEXIST ? Errc::kInvalidArgument : Errc::kIo,
+                      "cannot create " + target + ": " + std::strerror(error));
+  }
+  return fd;
+}
+
+// Opens the resumable temp file `dir/name` of an earlier run (or creates it),
+// locked. A symbolic link there, another user's file, or a file with other
+// names (hard links) is never written through: refused, left as it is.
+Result<UniqueFd> open_resumable(const std::filesystem::path& dir, const std::string& name,
+                                const std::string& final_path) {
+  const std::string path = (dir / name).string();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!fd && errno == ENOENT) {
+      auto created = create_locked(dir, name);
+      if (created || created.error().code != Errc::kInvalidArgument) return created;
+      continue;  // another run created it just now: open that one
+    }
+    if (!fd && errno == ELOOP)
+      return make_error(Errc::kInvalidArgument, path + " is a symbolic link, not a temp file of sxengine's: it was "
+                                                       "left alone (remove it, or use --no-resume)");
+    if (!fd) return make_error(Errc::kIo, "cannot open " + path + ": " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !ours(st))
+      return make_error(Errc::kInvalidArgument, path + " is not a temp file of this user's (another owner, type or "
+                                                       "link count): it was left alone (remove it, or use --no-resume)");
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
+      return make_error(Errc::kInvalidArgument, "another sxengine run is pulling into " + final_path + " (it holds " +
+                                                    path + ")");
+    return fd;
+  }
+  return make_error(Errc::kIo, "cannot open " + path + ": it keeps changing");
 }
 
 }  // namespace
@@ -88,23 +153,20 @@ Result<OutputFile> OutputFile::create(const std::string& final_path, std::uint64
                                            : "output directory " + dir.string() + " does not exist");
   remove_stale_temp_files(dir, target.filename().string());
   std::string temp_name = temp_prefix(target.filename().string());
-  bool resumed = false;
-  UniqueFd fd;
-  std::string temp;
+  Result<UniqueFd> fd = UniqueFd();
   if (resume_tag.empty()) {
     std::random_device random;
     temp_name += std::to_string(::getpid()) + "-" + std::to_string(random());
-    temp = (dir / temp_name).string();
-    fd = UniqueFd(::open(temp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    fd = create_locked(dir, temp_name);
   } else {
     temp_name += "r" + resume_tag;
-    temp = (dir / temp_name).string();
-    fd = UniqueFd(::open(temp.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-    struct stat existing {};
-    resumed = fd && ::fstat(fd.get(), &existing) == 0 && static_cast<std::uint64_t>(existing.st_size) == size && size > 0;
+    fd = open_resumable(dir, temp_name, final_path);
   }
-  if (!fd) return make_error(Errc::kIo, "cannot create " + temp + ": " + std::strerror(errno));
-  OutputFile file(std::move(fd), temp, final_path);
+  if (!fd) return std::move(fd).error();
+  struct stat existing {};
+  const bool resumed = !resume_tag.empty() && ::fstat(fd->get(), &existing) == 0 &&
+                       static_cast<std::uint64_t>(existing.st_size) == size && size > 0;
+  OutputFile file(std::move(*fd), (dir / temp_name).string(), final_path);
   file.resumed_ = resumed;
   if (!resume_tag.empty()) {
     std::string journal_name = temp_name;
@@ -112,7 +174,7 @@ Result<OutputFile> OutputFile::create(const std::string& final_path, std::uint64
     file.journal_path_ = (dir / journal_name).string();
   }
   if (::ftruncate(file.fd(), static_cast<off_t>(size)) != 0)
-    return make_error(Errc::kIo, "cannot size " + temp + ": " + std::strerror(errno));
+    return make_error(Errc::kIo, "cannot size " + file.temp_path_ + ": " + std::strerror(errno));
   return file;
 }
 
@@ -153,16 +215,6 @@ Status OutputFile::read_at(std::span<std::byte> out, std::uint64_t offset) const
     offset += static_cast<std::uint64_t>(n);
   }
   return {};
-}
-
-// Moves `from` to `to` unless `to` exists, atomically: renameat2 with
-// RENAME_NOREPLACE, or link + unlink where the file system lacks it.
-int rename_no_replace(const char* from, const char* to) {
-  if (::renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;
-  if (errno != EINVAL && errno != ENOSYS) return -1;
-  if (::link(from, to) != 0) return -1;
-  ::unlink(from);
-  return 0;
 }
 
 Status OutputFile::commit(bool replace, bool durable) {

@@ -17,6 +17,7 @@
 #include "engine/manifest_tree.h"
 #include "engine/file_digest.h"
 #include "engine/output_file.h"
+#include "engine/resume_check.h"
 #include "engine/host_guard.h"
 #include "engine/stripe_rebuild.h"
 #include <map>
@@ -125,12 +126,15 @@ Result<std::string> pull_striped_to_stdout(Context& ctx, net::Backend& backend, 
 
 struct PullJournal {
   std::optional<JournalFile> file;  // none when resuming is off
-  std::vector<char> done;           // by piece index: written and verified by an earlier run
+  std::vector<char> done;           // by piece index: written by an earlier run and checked again now
+  std::uint64_t refused = 0;        // records whose piece did not match what the temp file holds
 };
 
-// The journal beside a resumable temp file: one record per piece written.
-// Records count only when the temp file itself was there to resume.
-Result<PullJournal> open_pull_journal(const OutputFile& file, const std::string& identity,
+// The journal beside a resumable temp file: one record "INDEX DIGEST" per
+// piece written, DIGEST the XXH3-128 of its plaintext. Records count only
+// when the temp file itself was there to resume, and then only for pieces
+// whose bytes read back from it match (resume_check.h).
+Result<PullJournal> open_pull_journal(Context& ctx, const OutputFile& file, const std::string& identity,
                                       const codec::Manifest& manifest) {
   PullJournal journal;
   journal.done.assign(manifest.pieces.size(), 0);
@@ -141,12 +145,19 @@ Result<PullJournal> open_pull_journal(const OutputFile& file, const std::string&
   if (!opened) return std::move(opened).error();
   journal.file.emplace(std::move(*opened));
   if (!file.resumed() || !journal.file->resumed()) return journal;
+  std::vector<std::string> recorded(manifest.pieces.size());
+  std::uint64_t listed = 0;
   for (const std::string& record : records) {
     std::uint64_t index = 0;
-    const auto [end, ec] = std::from_chars(record.data(), record.data() + record.size(), index);
-    if (ec == std::errc() && end == record.data() + record.size() && index < journal.done.size())
-      journal.done[index] = 1;
+    const auto space = record.find(' ');
+    if (space == std::string::npos) continue;
+    const auto [end, ec] = std::from_chars(record.data(), record.data() + space, index);
+    if (ec != std::errc() || end != record.data() + space || index >= recorded.size()) continue;
+    listed += recorded[index].empty();
+    recorded[index] = record.substr(space + 1);
   }
+  journal.done = verify_written_pieces(ctx, file, manifest, recorded);
+  journal.refused = listed - static_cast<std::uint64_t>(std::count(journal.done.begin(), journal.done.end(), 1));
   return journal;
 }
 
@@ -222,7 +233,7 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
 
   const std::string final_path = resolve_output_path(out, manifest.name);
   // What makes a pull the same: the key's URL and the file it describes.
-  const std::string identity = "sxengine pull journal 1 " + text::to_hex(codec::sha256(std::as_bytes(std::span(url)))) +
+  const std::string identity = "sxengine pull journal 2 " + text::to_hex(codec::sha256(std::as_bytes(std::span(url)))) +
                                " " + manifest.sha256 + manifest.sha256_tree + " " + std::to_string(manifest.size);
   const std::string tag = ctx.options.resume ? identity.substr(24, 16) : std::string();
   auto file = OutputFile::create(final_path, manifest.size, ctx.options.force, tag);
@@ -232,8 +243,13 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
   FileDigestCheck digest(manifest, [&](std::uint64_t offset, std::span<std::byte> bytes) {
     return file->read_at(bytes, offset);
   });
-  auto journal = open_pull_journal(*file, identity, manifest);
+  auto journal = open_pull_journal(ctx, *file, identity, manifest);
   if (!journal) return std::move(journal).error();
+  if (journal->refused > 0)
+    report(ctx.options.progress, [&](ProgressSink& p) {
+      p.on_note(std::to_string(journal->refused) + " piece(s) the journal lists do not match " + file->temp_path() +
+                "; they are fetched again");
+    });
   std::vector<IndexRange> missing = pieces_to_fetch(journal->done, manifest.pieces.size());
   const auto already = static_cast<std::uint64_t>(std::count(journal->done.begin(), journal->done.end(), 1));
   if (already > 0) {
@@ -245,7 +261,10 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
   const PieceSink write_piece = [&](const codec::PieceEntry& piece, std::span<const std::byte> payload) {
     if (auto written = file->write_at(payload, piece.offset); !written) return written;
     if (auto hashed = digest.landed(piece, payload); !hashed) return hashed;
-    return journal->file ? journal->file->append(std::to_string(piece.index)) : Status{};
+    // After the bytes, though not necessarily durable before them: a record
+    // is re-checked against the file before a later run trusts it.
+    return journal->file ? journal->file->append(std::to_string(piece.index) + " " + codec::content_name(payload))
+                         : Status{};
   };
   Status fetched_all;
   if (manifest.stripe_parity == 0) {

@@ -1,6 +1,9 @@
 #include "engine/push.h"
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <filesystem>
 
 #include "base/text.h"
@@ -12,6 +15,7 @@
 #include "engine/payload_transform.h"
 #include "engine/piece_plan.h"
 #include "engine/push_journal.h"
+#include "engine/resume_check.h"
 #include "engine/thread_pool.h"
 #include "engine/uploader.h"
 
@@ -32,6 +36,29 @@ Result<std::optional<codec::ContentKey>> content_key_of(const DownloadKey& downl
   return std::optional(*derived);
 }
 
+// The pieces a resumed journal lists must be on the backend as they were
+// stored (fetched and opened as pull would): the ones that are not (deleted,
+// replaced, damaged) are stored again.
+Status recheck_stored_pieces(Context& ctx, net::Backend& backend, PushJournal& journal, const PiecePlan& plan,
+                             const std::optional<codec::ContentKey>& content_key) {
+  std::vector<ResumedPiece> pieces;
+  pieces.reserve(journal.stored().size());
+  for (const auto& [index, piece] : journal.stored()) pieces.push_back(piece);
+  std::sort(pieces.begin(), pieces.end(),
+            [](const ResumedPiece& a, const ResumedPiece& b) { return a.entry.index < b.entry.index; });
+  auto good = verify_stored_pieces(ctx, backend, pieces, plan.geometry, plan.piece_bytes, content_key);
+  if (!good) return std::move(good).error();
+  std::uint64_t gone = 0;
+  for (std::size_t i = 0; i < pieces.size(); ++i)
+    if (!(*good)[i]) ++gone, journal.forget(pieces[i].entry.index);
+  if (gone > 0)
+    report(ctx.options.progress, [&](ProgressSink& p) {
+      p.on_note(std::to_string(gone) + " piece(s) the push journal lists are not on " + backend.describe() +
+                " as they were stored; they are stored again");
+    });
+  return {};
+}
+
 }  // namespace
 
 Result<std::string> push(Context& ctx, net::Backend& backend, const std::string& path, const std::string& name) {
@@ -47,20 +74,23 @@ Result<std::string> push(Context& ctx, net::Backend& backend, const std::string&
     p.on_start("push", total.value_or(0), total ? (*total + plan->piece_bytes - 1) / plan->piece_bytes : 0);
   });
   DownloadKey download = new_download_key(o);
+  const auto note = [&](const std::string& text) { report(o.progress, [&](ProgressSink& p) { p.on_note(text); }); };
   std::optional<PushJournal> journal;
   {
     auto opened = PushJournal::open(o, backend.describe(), name.empty() ? default_name(path) : name, *input, *plan,
-                                    download);  // a resumed journal supplies its key
+                                    download, note);  // a resumed journal supplies its key
     if (!opened) return std::move(opened).error();
     journal = std::move(*opened);
-    if (journal && journal->resumed())
-      report(o.progress, [&](ProgressSink& p) {
-        p.on_resume("push", journal->stored().size(),
-                    total ? (*total + plan->piece_bytes - 1) / plan->piece_bytes : 0);
-      });
   }
   auto content_key = content_key_of(download, o.passphrase);
   if (!content_key) return std::move(content_key).error();
+  if (journal && journal->resumed()) {
+    if (auto checked = recheck_stored_pieces(ctx, backend, *journal, *plan, *content_key); !checked)
+      return std::move(checked).error();
+    report(o.progress, [&](ProgressSink& p) {
+      p.on_resume("push", journal->stored().size(), total ? (*total + plan->piece_bytes - 1) / plan->piece_bytes : 0);
+    });
+  }
 
   TransformPool transforms(static_cast<std::size_t>(ctx.pool.size()), *content_key);
   Uploader uploader(ctx, backend, plan->geometry, transforms, o.compress);
@@ -86,7 +116,13 @@ Result<std::string> push(Context& ctx, net::Backend& backend, const std::string&
   ResumeState resume;
   if (journal) {
     resume.stored = &journal->stored();
-    resume.on_stored = [&](const codec::PieceEntry& piece) { return journal->record(piece); };
+    // A record that cannot be written (a full disk) costs the resume of
+    // that piece, never the push: said once.
+    resume.on_stored = [&, said = std::make_shared<std::once_flag>()](const ResumedPiece& piece) {
+      if (auto recorded = journal->record(piece); !recorded)
+        std::call_once(*said, [&] { note(recorded.error().message + "; stored pieces may be sent again if this push is resumed"); });
+      return Status{};
+    };
   }
   std::function<void(std::span<const std::byte>)> observe;
   if (o.record_sha256) observe = [&](std::span<const std::byte> bytes) { file_hash.update(bytes); };

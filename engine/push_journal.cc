@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -20,13 +21,16 @@ std::string sha256_hex(std::string_view text) {
   return text::to_hex(codec::sha256(std::as_bytes(std::span<const char>(text.data(), text.size()))));
 }
 
-// "index size crc32 key": one stored piece.
-bool parse_record(const std::string& line, codec::PieceEntry& piece) {
+// "index size crc32 key digest": one stored piece, digest the XXH3-128 of its plaintext.
+bool parse_record(const std::string& line, ResumedPiece& resumed) {
+  codec::PieceEntry& piece = resumed.entry;
   std::istringstream in(line);
-  std::string crc;
-  if (!(in >> piece.index >> piece.size >> crc >> piece.key) || crc.size() != 8) return false;
+  std::string crc, rest;
+  if (!(in >> piece.index >> piece.size >> crc >> piece.key >> resumed.digest) || (in >> rest) || crc.size() != 8 ||
+      resumed.digest.size() != 32)
+    return false;
   const auto [end, ec] = std::from_chars(crc.data(), crc.data() + 8, piece.crc32, 16);
-  return ec == std::errc() && end == crc.data() + 8 && piece.key.find_first_of(" \n") == std::string::npos;
+  return ec == std::errc() && end == crc.data() + 8;
 }
 
 // Removes the journals of PLACE but `keep`; one another run holds is left alone.
@@ -42,14 +46,16 @@ void remove_superseded(const std::string& dir, const std::string& place, const s
 
 }  // namespace
 
-std::string PushJournal::format(const codec::PieceEntry& piece) {
+std::string PushJournal::format(const ResumedPiece& resumed) {
+  const codec::PieceEntry& piece = resumed.entry;
   return std::to_string(piece.index) + " " + std::to_string(piece.size) + " " + codec::hex32(piece.crc32) + " " +
-         piece.key;
+         piece.key + " " + resumed.digest;
 }
 
 Result<std::optional<PushJournal>> PushJournal::open(const Options& o, const std::string& backend,
                                                      const std::string& name, const InputFile& input,
-                                                     const PiecePlan& plan, DownloadKey& fresh) {
+                                                     const PiecePlan& plan, DownloadKey& fresh,
+                                                     const std::function<void(std::string)>& note) {
   const std::optional<std::string> source = input.identity();
   if (!source) return std::optional<PushJournal>{};
   // Journals are named PLACE-ID: PLACE (the file's path, the backend, the
@@ -60,11 +66,14 @@ Result<std::optional<PushJournal>> PushJournal::open(const Options& o, const std
       sha256_hex(source->substr(0, source->find('\n')) + "\n" + backend + "\n" + name).substr(0, 32);
   // Everything that changes what is stored: same identity, same pieces.
   const std::string identity = sha256_hex(
-      "sxengine push journal 1\n" + *source + "\n" + backend + "\n" + name + "\n" + std::to_string(plan.piece_bytes) +
+      "sxengine push journal 2\n" + *source + "\n" + backend + "\n" + name + "\n" + std::to_string(plan.piece_bytes) +
       " " + std::to_string(plan.geometry.width) + "x" + std::to_string(plan.geometry.height) + "\n" +
       (o.encrypt ? "encrypt" : "plain") + " " + sha256_hex(o.passphrase) + " " +
       std::to_string(static_cast<int>(o.compress)) + " " + std::to_string(o.deflate_level));
   const std::string dir = state_dir() + "/push";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);  // private: journals hold content keys
+  ::chmod(dir.c_str(), 0700);
   const std::string path = dir + "/" + place + "-" + identity.substr(0, 32) + ".journal";
   remove_superseded(dir, place, o.resume ? path : std::string());
   if (!o.resume) return std::optional<PushJournal>{};
@@ -72,7 +81,12 @@ Result<std::optional<PushJournal>> PushJournal::open(const Options& o, const std
   secret = "x" + secret;  // a URL stand-in, so the fragment parses as a key does
   std::vector<std::string> records;
   auto file = JournalFile::open(path, identity, secret, records);
-  if (!file) return std::move(file).error();
+  if (!file) {
+    // Another run pushes this file now (it keeps the journal), or the state
+    // directory cannot be written: this push goes on, resumable no more.
+    if (note) note(file.error().message + "; this push cannot be resumed if it is interrupted");
+    return std::optional<PushJournal>{};
+  }
   PushJournal journal(std::move(*file));
   if (journal.resumed()) {
     auto key = parse_download_key(secret);
@@ -80,8 +94,8 @@ Result<std::optional<PushJournal>> PushJournal::open(const Options& o, const std
     fresh.key = key->key;
     fresh.salt = key->salt;
     for (const std::string& line : records) {
-      codec::PieceEntry piece;
-      if (parse_record(line, piece)) journal.stored_[piece.index] = std::move(piece);
+      ResumedPiece piece;
+      if (parse_record(line, piece)) journal.stored_[piece.entry.index] = std::move(piece);
     }
   }
   return std::optional(std::move(journal));

@@ -66,10 +66,16 @@ std::optional<std::pair<std::string, std::string>> place_of(const std::string& u
   return std::nullopt;
 }
 
-Status put_one(net::Backend& backend, const std::string& name, std::span<const std::byte> png, std::string& url) {
+// In place (`replacing`) the object goes back under the name its key holds,
+// over whatever is there, and counts no new reference; onto --backend NEW it
+// is a new key's object, stored as push stores.
+Status put_one(net::Backend& backend, const std::string& name, std::span<const std::byte> png, bool replacing,
+               std::string& url) {
   std::promise<Result<std::string>> promise;
   auto future = promise.get_future();
-  backend.put(name, png, [&promise](Result<std::string> r) { promise.set_value(std::move(r)); });
+  auto done = [&promise](Result<std::string> r) { promise.set_value(std::move(r)); };
+  if (replacing) backend.put_replacing(name, png, std::move(done));
+  else backend.put(name, png, std::move(done));
   auto stored = future.get();
   if (!stored) return std::move(stored).error();
   url = std::move(*stored);
@@ -226,7 +232,7 @@ Result<RepairReport> repair(Context& ctx, net::Backend& reader, const DownloadKe
       auto backend = backend_for(entry.key, ignored);
       if (!backend) return std::move(backend).error();
       std::string url;
-      if (auto s = put_one(**backend, name, bytes, url); !s) {
+      if (auto s = put_one(**backend, name, bytes, target.empty(), url); !s) {
         Error e = std::move(s).error();
         e.message = what + ": " + e.message;
         if (target.empty() && e.code == Errc::kDenied)

@@ -82,24 +82,19 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
     if (index == 0 && compress_ == Options::Compress::kAuto)
       compress = kind.domain != 0 || codec::worth_compressing(bytes.first(std::min<std::size_t>(bytes.size(), 256 << 10)));
     if (resume.stored) {
-      if (auto done = resume.stored->find(index); done != resume.stored->end()) {
-        // Stored by an earlier run: its record must describe these very bytes,
-        // which live in the read buffer until it is given back.
-        const bool matches = done->second.size == bytes.size() && !done->second.key.empty();
-        const codec::Sha256Digest d =
-            matches && kind.digests ? codec::sha256(bytes) : codec::Sha256Digest{};  // resumed: hashed here
+      const auto done = resume.stored->find(index);
+      // Stored by an earlier run: its record must describe these very bytes,
+      // which live in the read buffer until it is given back.
+      if (done != resume.stored->end() && done->second.entry.size == bytes.size() && !done->second.entry.key.empty() &&
+          matches_record(bytes, done->second.digest)) {
+        const codec::Sha256Digest d = kind.digests ? codec::sha256(bytes) : codec::Sha256Digest{};  // hashed here
         give_back(slot, reader);
-        if (!matches) {
-          failure.set(Error{Errc::kCorrupt, "the push journal does not match the file at piece " +
-                                                std::to_string(index) + "; --no-resume starts over"});
-          break;
-        }
         std::lock_guard lock(entries_mutex);
         if (kind.digests) {
           if (kind.digests->size() <= index) kind.digests->resize(index + 1);
           (*kind.digests)[index] = d;
         }
-        entries.push_back({index, done->second.key, offset, bytes.size(), done->second.crc32});
+        entries.push_back({index, done->second.entry.key, offset, bytes.size(), done->second.entry.crc32});
         offset += bytes.size();
         if (kind.progress) report(ctx_.options.progress, [&](ProgressSink& p) { p.on_piece(index, bytes.size()); });
         continue;
@@ -136,6 +131,7 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
       // others by the XXH3-128 of their PNG (identical pieces share an object).
       const auto tag = ctx_.options.deflate_level == 0 ? transform.last_tag() : std::nullopt;
       transforms_.release(transform);
+      std::string digest = resume.on_stored ? codec::content_name(bytes) : std::string();
       if (reader) readers.release(*reader);  // `bytes` are not read past here
       if (!written) {
         failure.set(std::move(written).error());
@@ -145,7 +141,7 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
       const std::string name =
           tag ? text::to_hex(std::span<const std::uint8_t>(tag->data(), tag->size())) : codec::content_name(png);
       cls.backend->put(name + ".png", png,
-                   [&, index, crc = header.payload_crc32, size = bytes.size(), png_size = png.size(),
+                   [&, index, crc = header.payload_crc32, size = bytes.size(), png_size = png.size(), digest,
                     slot_ptr, data = cls.data, shown = kind.classify ? cls.piece_index : index](Result<std::string> key) {
                      if (!key) {
                        Error e = std::move(key).error();
@@ -157,13 +153,14 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
                          stored_keys_.push_back(*key);
                          stored_bytes_ += png_size;
                        }
-                       codec::PieceEntry stored;
+                       ResumedPiece stored;
                        {
                          std::lock_guard lock(entries_mutex);
                          entries[index].key = std::move(*key);
                          entries[index].crc32 = crc;
-                         stored = entries[index];
+                         stored.entry = entries[index];
                        }
+                       stored.digest = digest;
                        if (resume.on_stored)
                          if (auto recorded = resume.on_stored(stored); !recorded) failure.set(std::move(recorded).error());
                        if (kind.progress && data)

@@ -17,6 +17,7 @@
 #include "engine/context.h"
 #include "engine/input_file.h"
 #include "engine/payload_transform.h"
+#include "engine/resume_check.h"
 #include "net/backend.h"
 #include "sx/options.h"
 
@@ -82,10 +83,13 @@ struct PieceKind {
 };
 
 // A resumed push: pieces stored by an earlier run are read (and observed)
-// but not stored again; each newly stored piece is reported to on_stored.
+// but not stored again when the bytes read now match their record's digest
+// (resume_check.h); a piece that differs (an edit that kept size and mtime)
+// is stored again. Each newly stored piece is reported to on_stored with
+// the digest of its plaintext.
 struct ResumeState {
-  const std::unordered_map<std::uint64_t, codec::PieceEntry>* stored = nullptr;
-  std::function<Status(const codec::PieceEntry&)> on_stored;
+  const std::unordered_map<std::uint64_t, ResumedPiece>* stored = nullptr;
+  std::function<Status(const ResumedPiece&)> on_stored;
 };
 
 class Uploader {

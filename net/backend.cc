@@ -20,6 +20,9 @@ class DenialHint final : public Backend {
   void put(const std::string& name, std::span<const std::byte> bytes, PutDone done) override {
     inner_->put(name, bytes, std::move(done));
   }
+  void put_replacing(const std::string& name, std::span<const std::byte> bytes, PutDone done) override {
+    inner_->put_replacing(name, bytes, std::move(done));
+  }
   void get(const std::string& key, std::span<std::byte> into, GetDone done) override {
     inner_->get(key, into, [done = std::move(done)](Result<std::size_t> r) {
       if (!r) return done(hint(std::move(r).error()));

@@ -50,6 +50,11 @@ class Backend {
   // Stores `bytes` (alive until `done` runs) under `name`, a content-derived
   // "<hex>.png". `done` runs once, on any thread, maybe before put returns.
   virtual void put(const std::string& name, std::span<const std::byte> bytes, PutDone done) = 0;
+  // put, for repair: puts an object back where a key already names it. A
+  // backend that counts references (the local store) counts none more.
+  virtual void put_replacing(const std::string& name, std::span<const std::byte> bytes, PutDone done) {
+    put(name, bytes, std::move(done));
+  }
   // Fetches `key` into `into`; an object larger than `into` fails with kLimit.
   virtual void get(const std::string& key, std::span<std::byte> into, GetDone done) = 0;
   // get, offering the body to `sink` as it arrives (net/http.h BodySink);

@@ -13,6 +13,7 @@
 #include <random>
 
 #include "base/text.h"
+#include "net/shard_lock.h"
 
 namespace sx::net {
 namespace {
@@ -32,13 +33,36 @@ Status write_all(int fd, std::span<const std::byte> bytes, const std::filesystem
   return {};
 }
 
+// True when the file at `path` holds exactly `bytes` (read in chunks).
+bool holds_exactly(const std::filesystem::path& path, std::span<const std::byte> bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return false;
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
+  thread_local std::unique_ptr<std::byte[]> chunk(new (std::nothrow) std::byte[kChunk]);
+  bool same = chunk != nullptr;
+  std::size_t done = 0;
+  while (same && done < bytes.size()) {
+    const ssize_t n = ::read(fd, chunk.get(), std::min(kChunk, bytes.size() - done));
+    if (n < 0 && errno == EINTR) continue;
+    same = n > 0 && std::memcmp(chunk.get(), bytes.data() + done, static_cast<std::size_t>(n)) == 0;
+    done += n > 0 ? static_cast<std::size_t>(n) : 0;
+  }
+  char extra;
+  same = same && ::read(fd, &extra, 1) == 0;  // not longer than `bytes`
+  ::close(fd);
+  return same;
+}
+
 class LocalBackend final : public Backend {
  public:
   LocalBackend(std::filesystem::path root, BodyCheck check_body)
       : root_(std::move(root)), check_body_(std::move(check_body)) {}
 
   void put(const std::string& name, std::span<const std::byte> bytes, PutDone done) override {
-    done(store(name, bytes));
+    done(store(name, bytes, Reference::kAdd));
+  }
+  void put_replacing(const std::string& name, std::span<const std::byte> bytes, PutDone done) override {
+    done(store(name, bytes, Reference::kKeep));
   }
 
   void get(const std::string& key, std::span<std::byte> into, GetDone done) override {
@@ -70,35 +94,48 @@ class LocalBackend final : public Backend {
   std::string describe() const override { return "dir:" + root_.string(); }
 
  private:
-  Result<std::string> store(const std::string& name, std::span<const std::byte> bytes) {
+  enum class Reference { kAdd, kKeep };
+
+  // Content-addressed: an object already stored under `name` should hold the
+  // same bytes. Each further push of it adds a reference (a hard link
+  // ".NAME.ref-…"), so rm of one key never deletes what another still uses.
+  // The whole check-and-create runs under the shard's lock (shard_lock.h),
+  // so concurrent pushes and rms never lose a count, and an object whose
+  // bytes differ (damaged on disk) is replaced rather than trusted: dedup
+  // compares content, not sizes. kKeep (repair) puts the object back
+  // without counting another reference.
+  Result<std::string> store(const std::string& name, std::span<const std::byte> bytes, Reference reference) {
     const std::filesystem::path dir = root_ / name.substr(0, 2);
     const std::filesystem::path path = dir / name;
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return make_error(Errc::kIo, "cannot create " + dir.string() + ": " + ec.message());
-    // Content-addressed: an object already stored has the same bytes. Each
-    // further push of it adds a reference (a hard link ".NAME.ref-…"), so rm
-    // of one key never deletes what another still uses.
+    auto lock = ShardLock::take(dir);
+    if (!lock) return std::move(lock).error();
     thread_local std::minstd_rand rng(std::random_device{}());
     struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && static_cast<std::size_t>(st.st_size) == bytes.size()) {
+    const bool exists = ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    const bool same = exists && static_cast<std::size_t>(st.st_size) == bytes.size() && holds_exactly(path, bytes);
+    if (!same) {
+      const std::filesystem::path temp =
+          dir / ("." + name + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rng()));
+      const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (fd < 0) return io_error("cannot create", temp);
+      Status written = write_all(fd, bytes, temp);
+      ::close(fd);
+      // Over a damaged object too: its reference links keep counting keys.
+      if (written && ::rename(temp.c_str(), path.c_str()) != 0) written = io_error("cannot rename", temp);
+      if (!written) {
+        ::unlink(temp.c_str());
+        return std::move(written).error();
+      }
+    }
+    if (exists && reference == Reference::kAdd) {
       std::string ref_name = ".";  // built in steps: GCC 12 warns falsely on "." + std::string
       ref_name += name;
       ref_name += ".ref-" + std::to_string(::getpid()) + "-" + std::to_string(rng());
       const std::filesystem::path ref = dir / ref_name;
       if (::link(path.c_str(), ref.c_str()) != 0) return io_error("cannot add a reference to", path);
-      return file_url(path);
-    }
-    const std::filesystem::path temp =
-        dir / ("." + name + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rng()));
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) return io_error("cannot create", temp);
-    Status written = write_all(fd, bytes, temp);
-    ::close(fd);
-    if (written && ::rename(temp.c_str(), path.c_str()) != 0) written = io_error("cannot rename", temp);
-    if (!written) {
-      ::unlink(temp.c_str());
-      return std::move(written).error();
     }
     return file_url(path);
   }
@@ -107,6 +144,8 @@ class LocalBackend final : public Backend {
   Status unlink_reference(const std::string& key) {
     auto path = path_of_file_url(key);
     if (!path) return std::move(path).error();
+    auto lock = ShardLock::take(path->parent_path());
+    if (!lock) return std::move(lock).error();
     struct stat st {};
     if (::lstat(path->c_str(), &st) != 0) return io_error("cannot delete", *path);
     if (!S_ISREG(st.st_mode)) return make_error(Errc::kInvalidArgument, path->string() + " is not a stored object");

@@ -97,6 +97,9 @@ class ProgressBridge final : public sx::ProgressSink {
                       py::arg("done") = done, py::arg("total") = total);
     });
   }
+  void on_note(std::string_view text) override {
+    emit([&] { return py::dict(py::arg("event") = "note", py::arg("message") = std::string(text)); });
+  }
 
   // The callable's first exception, once (the GIL held).
   std::optional<py::error_already_set> take_error() {

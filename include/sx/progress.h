@@ -19,6 +19,10 @@ class ProgressSink {
   // A push or pull continues an interrupted one: `done` of `total` pieces
   // (total 0: unknown) need not move again.
   virtual void on_resume(std::string_view /*operation*/, std::uint64_t /*done*/, std::uint64_t /*total*/) {}
+  // Something the user should know that does not stop the operation (a
+  // resumed piece that failed its re-check, a push that cannot keep a
+  // journal). One line, no newline.
+  virtual void on_note(std::string_view /*text*/) {}
 };
 
 }  // namespace sx

@@ -189,26 +189,34 @@ def test_ctrl_c_cancels_and_leaves_no_partial_file(operation, resume, random_fil
 
 
 def test_transfers_release_the_gil(random_file, tmp_path):
-    # Two threads transfer at once through one Storage each; the progress
-    # callbacks of one run while the other waits in C++: with the GIL held by
-    # a waiting call this would deadlock.
+    # Two threads push the same file and pull it back at once, through one
+    # Storage each; the progress callback of one waits (once, bounded) for
+    # the other's first piece while that one runs in C++: with the GIL held
+    # by a waiting call this would deadlock. The second push of the same
+    # file goes on without a journal (the first holds it): both keys pull.
     src = random_file(2_000_000)
     seen = {0: threading.Event(), 1: threading.Event()}
-    results = {}
+    results, errors = {}, {}
 
     def run(i):
         def progress(event, i=i):
-            if event["event"] == "piece":
+            if event["event"] == "piece" and not seen[i].is_set():
                 seen[i].set()
-                seen[1 - i].wait(30)  # meet the other transfer mid-flight
-        storage = sxengine.Storage(piece_size=64 * 1024, progress=progress)
-        results[i] = storage.download(storage.upload(src), tmp_path / ("out%d" % i))
+                seen[1 - i].wait(20)  # meet the other transfer mid-flight
+        try:
+            storage = sxengine.Storage(piece_size=64 * 1024, progress=progress)
+            results[i] = storage.download(storage.upload(src), tmp_path / ("out%d" % i))
+        except Exception as error:  # reported below, never a hang
+            errors[i] = error
+            seen[i].set()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in (0, 1)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(60)
+        t.join(90)
+    assert not any(t.is_alive() for t in threads), "a transfer hung"
+    assert not errors, errors
     assert seen[0].is_set() and seen[1].is_set()
     for i in (0, 1):
         assert (tmp_path / ("out%d" % i)).read_bytes() == src.read_bytes()
