@@ -27,7 +27,7 @@ void add_transfer_options(CLI::App* cmd, Options& o) {
           [](std::string& value) {  // "-1" would wrap to no limit at all
             return value.find('-') != std::string::npos ? std::string("a limit cannot be negative") : std::string();
           },
-          "SIZE"));
+          ""));
   cmd->add_flag("--insecure", o.insecure, "do NOT verify TLS certificates (unsafe)");
   cmd->add_option("--cacert", o.cacert, "trust the CAs in this PEM file (else CURL_CA_BUNDLE, SSL_CERT_FILE)")
       ->check(CLI::ExistingFile);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "net/backend_local.h"
@@ -103,12 +104,12 @@ TEST_CASE("local backend: put then get returns the same bytes under a file:// UR
   CHECK(too_big.error().code == Errc::kLimit);
 }
 
-TEST_CASE("local backend: a second put of the same name and size stores nothing new") {
+TEST_CASE("local backend: a second put of the same bytes stores nothing new, a damaged object is replaced") {
   TempDir dir;
   auto backend = make_local_backend(dir.path);
   const std::string name = "ab00ff.png";
   const auto first_bytes = bytes_of("first contents");
-  const auto other_bytes = bytes_of("other contents");  // same size
+  const auto other_bytes = bytes_of("other contents");  // same size: what a damaged object looks like
   REQUIRE(first_bytes.size() == other_bytes.size());
 
   auto first = put(*backend, name, first_bytes);
@@ -116,10 +117,10 @@ TEST_CASE("local backend: a second put of the same name and size stores nothing 
   const auto path = path_of_file_url(*first);
   REQUIRE(path);
   const auto written_at = fs::last_write_time(*path);
-  auto second = put(*backend, name, other_bytes);
+  auto second = put(*backend, name, first_bytes);
   REQUIRE(second);
   CHECK(*second == *first);
-  // Content-addressed: the name vouches for the bytes, so nothing is rewritten.
+  // The same bytes: nothing is rewritten.
   CHECK(read_file(*path) == "first contents");
   CHECK(fs::last_write_time(*path) == written_at);
   // No temp file is left behind; the second push holds a reference (a hard
@@ -133,13 +134,30 @@ TEST_CASE("local backend: a second put of the same name and size stores nothing 
   CHECK(refs == 1);
   CHECK(fs::hard_link_count(*path) == 2);
 
+  // Other bytes under the name (the object was damaged on disk): compared,
+  // not trusted for its size; replaced, and counted as a third reference.
+  auto third = put(*backend, name, other_bytes);
+  REQUIRE(third);
+  CHECK(read_file(*path) == "other contents");
+  // repair: back in place, no new reference.
+  std::optional<Result<std::string>> repaired;
+  backend->put_replacing(name, first_bytes, [&](Result<std::string> r) { repaired.emplace(std::move(r)); });
+  REQUIRE(repaired);
+  REQUIRE(*repaired);
+  CHECK(read_file(*path) == "first contents");
+  refs = 0;
+  for (const auto& entry : fs::directory_iterator(dir.path / "ab"))
+    if (entry.path().filename().string().rfind("." + name + ".ref-", 0) == 0) ++refs;
+  CHECK(refs == 2);
+
   const auto remove = [&](const std::string& key) {
     std::optional<Status> result;
     backend->remove(key, [&](Status s) { result = std::move(s); });
     REQUIRE(result);
     return *result;
   };
-  CHECK(remove(*first));  // drops the reference: the object stays
+  CHECK(remove(*first));  // drops a reference: the object stays
+  CHECK(remove(*first));  // drops the other
   CHECK(read_file(*path) == "first contents");
   CHECK(fs::hard_link_count(*path) == 1);
   CHECK(remove(*first));  // the last reference: the object goes
@@ -288,5 +306,42 @@ TEST_CASE("local backend: get_streaming offers the object to a sink, or fills th
     REQUIRE(got);
     CHECK(*got == object.size());
     CHECK(std::memcmp(into.data(), object.data(), object.size()) == 0);
+  }
+}
+
+TEST_CASE("local backend: concurrent puts and removes of one object never lose a reference") {
+  TempDir dir;
+  auto backend = make_local_backend(dir.path);
+  const std::string name = "cd0123.png";
+  const auto bytes = bytes_of(std::string(100000, 'x'));
+  // Rounds of 8 threads putting at once, then 7 removing at once: the
+  // object must outlive them for the 8th, and go with its remove.
+  for (int round = 0; round < 20; ++round) {
+    std::vector<std::string> keys(8);
+    {
+      std::vector<std::thread> threads;
+      for (auto& key : keys)
+        threads.emplace_back([&] {
+          backend->put(name, bytes, [&](Result<std::string> r) { key = r ? *r : std::string(); });
+        });
+      for (auto& t : threads) t.join();
+    }
+    for (const auto& key : keys) REQUIRE_FALSE(key.empty());
+    std::atomic<int> removed{0};
+    {
+      std::vector<std::thread> threads;
+      for (int i = 0; i < 7; ++i)
+        threads.emplace_back([&] { backend->remove(keys[0], [&](Status s) { removed += s ? 1 : 0; }); });
+      for (auto& t : threads) t.join();
+    }
+    CHECK(removed == 7);
+    const auto path = path_of_file_url(keys[0]);
+    REQUIRE(path);
+    REQUIRE(fs::exists(*path));
+    std::optional<Status> last;
+    backend->remove(keys[0], [&](Status s) { last = std::move(s); });
+    CHECK(*last);
+    CHECK_FALSE(fs::exists(*path));
+    CHECK(fs::is_empty(path->parent_path()));
   }
 }
