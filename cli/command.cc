@@ -34,6 +34,8 @@ void add_transfer_options(CLI::App* cmd, Options& o) {
   cmd->add_option("--capath", o.capath, "trust the CAs in this hashed directory (else SSL_CERT_DIR)")
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--proxy", o.proxy, "proxy URL for every request (else http_proxy, HTTPS_PROXY, ALL_PROXY, NO_PROXY)");
+  cmd->add_flag("--allow-private-addresses", o.allow_private_addresses,
+                "let a key that is not on a private network name pieces on loopback, private or link-local addresses");
   cmd->add_flag("--http1.1", o.http1_only, "HTTP/1.1 only (default: HTTP/2 over TLS when offered, multiplexed)");
   cmd->add_option("--endpoint", o.endpoint, "S3 endpoint URL (default: AWS_ENDPOINT_URL, else AWS)");
 }

@@ -30,13 +30,21 @@ CommandRunner add_rm_command(CLI::App& app, CommandLine& line) {
       auto report = storage.remove(*key, *force);
       if (!report) return fail(&printer, report.error());
       if (line.json) {
-        if (auto shown = write_stdout(fmt::format("{{\"event\":\"removed\",\"objects\":{},\"removed\":{},\"already_gone\":{}}}\n",
-                                                  report->objects, report->removed, report->already_gone));
+        if (auto shown = write_stdout(fmt::format("{{\"event\":\"removed\",\"objects\":{},\"removed\":{},\"already_gone\":{},\"skipped\":{}}}\n",
+                                                  report->objects, report->removed, report->already_gone,
+                                                  report->skipped.size()));
             !shown)
           return fail(&printer, shown.error());
       } else if (!line.quiet) {
         fmt::print(stderr, "sxengine: removed {} of {} objects ({} were already gone)\n", report->removed,
                    report->objects, report->already_gone);
+      }
+      // What the key named that rm would not touch: said, and not a success.
+      for (const std::string& why : report->skipped) fmt::print(stderr, "sxengine: skipped {}\n", printable(why));
+      if (!report->skipped.empty()) {
+        fmt::print(stderr, "sxengine: error: {} object(s) the key names were left alone (see above)\n",
+                   report->skipped.size());
+        return int{kExitFailure};
       }
       return int{kExitOk};
     });

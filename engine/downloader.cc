@@ -286,9 +286,9 @@ class Fetch {
 
 }  // namespace
 
-Downloader::Downloader(Context& ctx, net::Backend& backend, const codec::Manifest& manifest,
+Downloader::Downloader(Context& ctx, net::Backend& backend, const CheckedManifest& manifest,
                        const std::optional<codec::ContentKey>& content_key)
-    : ctx_(ctx), backend_(backend), manifest_(manifest), content_key_(content_key) {}
+    : ctx_(ctx), backend_(backend), manifest_(manifest.manifest()), content_key_(content_key) {}
 
 Status Downloader::fetch(std::span<const IndexRange> ranges, const PieceSink& sink, const FetchOptions& options) {
   std::size_t count = 0;

@@ -13,6 +13,7 @@
 
 #include "codec/manifest.h"
 #include "codec/piece_crypto.h"
+#include "engine/checked_manifest.h"
 #include "engine/context.h"
 #include "net/backend.h"
 #include "sx/error.h"
@@ -49,9 +50,9 @@ struct FetchOptions {
 
 class Downloader {
  public:
-  // The manifest must have passed fetch_manifest_tree's checks and
-  // check_manifest_limits; it outlives the downloader.
-  Downloader(Context& ctx, net::Backend& backend, const codec::Manifest& manifest,
+  // Only a checked manifest (engine/checked_manifest.h); it outlives the
+  // downloader.
+  Downloader(Context& ctx, net::Backend& backend, const CheckedManifest& manifest,
              const std::optional<codec::ContentKey>& content_key);
 
   // Fetches every piece in `ranges`; the first failure (named by piece index
@@ -66,7 +67,8 @@ class Downloader {
 };
 
 // Refuses a manifest whose claims exceed what a reader will allocate for:
-// geometry past the decode limits, a piece size its geometry cannot hold.
+// geometry past the decode limits, a piece size its geometry cannot hold
+// (part of check_manifest).
 Status check_manifest_limits(const codec::Manifest& manifest, const codec::DecodeLimits& limits);
 
 }  // namespace sx::engine

@@ -54,12 +54,13 @@ Result<std::string> finish_stdout(Context& ctx, FileDigestCheck& digest, const c
 // `pull KEY -`: the file in order on stdout, the window holding pieces that
 // came early. The digest is checked at the end: a mismatch fails the pull
 // after the bytes went out (as curl does), so scripts must check the status.
-Result<std::string> pull_to_stdout(Context& ctx, net::Backend& backend, const codec::Manifest& manifest,
+Result<std::string> pull_to_stdout(Context& ctx, net::Backend& backend, const CheckedManifest& checked,
                                    const std::optional<codec::ContentKey>& content_key,
                                    std::chrono::steady_clock::time_point started) {
+  const codec::Manifest& manifest = checked.manifest();
   report(ctx.options.progress, [&](ProgressSink& p) { p.on_start("pull", manifest.size, manifest.pieces.size()); });
   FileDigestCheck digest(manifest, {});  // in order: nothing is ever read back
-  Downloader downloader(ctx, backend, manifest, content_key);
+  Downloader downloader(ctx, backend, checked, content_key);
   const IndexRange all{0, manifest.pieces.size()};
   FetchOptions in_order;
   in_order.in_order = true;
@@ -75,13 +76,14 @@ Result<std::string> pull_to_stdout(Context& ctx, net::Backend& backend, const co
 // fetched into memory (any order), its lost pieces rebuilt from the group's
 // own bytes and parity, and the group written out in order. Memory: about
 // --parallel pieces, as the window's.
-Result<std::string> pull_striped_to_stdout(Context& ctx, net::Backend& backend, const codec::Manifest& manifest,
+Result<std::string> pull_striped_to_stdout(Context& ctx, net::Backend& backend, const CheckedManifest& checked,
                                            const std::optional<codec::ContentKey>& content_key,
                                            std::chrono::steady_clock::time_point started) {
+  const codec::Manifest& manifest = checked.manifest();
   report(ctx.options.progress, [&](ProgressSink& p) { p.on_start("pull", manifest.size, manifest.pieces.size()); });
   FileDigestCheck digest(manifest, {});
   HostGuard guard(backend);
-  Downloader downloader(ctx, guard, manifest, content_key);
+  Downloader downloader(ctx, guard, checked, content_key);
   const std::uint64_t d = static_cast<std::uint64_t>(manifest.stripe_data);
   const std::uint64_t group = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::max(1, ctx.options.parallel)) / d) * d;
   const std::size_t piece_bytes = manifest.piece_size;
@@ -111,7 +113,7 @@ Result<std::string> pull_striped_to_stdout(Context& ctx, net::Backend& backend, 
       std::memcpy(out.data(), held.get() + (piece.index - begin) * piece_bytes, out.size());
       return Status{};
     };
-    if (auto rebuilt = rebuild_data_pieces(ctx, guard, manifest, content_key, std::move(lost), read_held, keep, &backend);
+    if (auto rebuilt = rebuild_data_pieces(ctx, guard, checked, content_key, std::move(lost), read_held, keep, &backend);
         !rebuilt)
       return std::move(rebuilt).error();
     for (std::uint64_t i = begin; i < end; ++i) {
@@ -175,9 +177,10 @@ std::vector<IndexRange> pieces_to_fetch(const std::vector<char>& done, std::uint
 // A striped key with parity: every piece that can be had is written, a
 // host that keeps failing is set aside (host_guard.h), and what is lost is
 // then rebuilt from its stripe, the surviving pieces read back from the file.
-Status fetch_with_parity(Context& ctx, net::Backend& backend, const codec::Manifest& manifest,
+Status fetch_with_parity(Context& ctx, net::Backend& backend, const CheckedManifest& checked,
                          const std::optional<codec::ContentKey>& content_key, std::span<const IndexRange> ranges,
                          OutputFile& file, const PieceSink& write_piece) {
+  const codec::Manifest& manifest = checked.manifest();
   HostGuard guard(backend);
   std::mutex lost_mutex;  // guards lost
   std::vector<std::uint64_t> lost;
@@ -186,7 +189,7 @@ Status fetch_with_parity(Context& ctx, net::Backend& backend, const codec::Manif
     std::lock_guard lock(lost_mutex);
     lost.push_back(piece.index);
   };
-  Downloader downloader(ctx, guard, manifest, content_key);
+  Downloader downloader(ctx, guard, checked, content_key);
   // First pass without retries: a failed piece costs one parity piece to
   // rebuild, about what a retry costs, and a dead host costs nothing.
   const auto limit = [&](int retries) {
@@ -209,27 +212,25 @@ Status fetch_with_parity(Context& ctx, net::Backend& backend, const codec::Manif
   limit(HostGuard::kRetriesWithParity);
   if (!again.empty()) {
     lost = std::move(kept);
-    Downloader patient(ctx, backend, manifest, content_key);
+    Downloader patient(ctx, backend, checked, content_key);
     if (auto fetched = patient.fetch(again, write_piece, options); !fetched) return fetched;
   }
   const ReadData read_back = [&](const codec::PieceEntry& piece, std::span<std::byte> out) {
     return file.read_at(out, piece.offset);
   };
-  return rebuild_data_pieces(ctx, guard, manifest, content_key, std::move(lost), read_back, write_piece, &backend);
+  return rebuild_data_pieces(ctx, guard, checked, content_key, std::move(lost), read_back, write_piece, &backend);
 }
 
 }  // namespace
 
-Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string& url,
+Result<std::string> pull(Context& ctx, net::Backend& backend, const CheckedManifest& checked,
                          const std::optional<codec::ContentKey>& content_key, const std::string& out) {
   const auto started = std::chrono::steady_clock::now();
-  auto fetched = fetch_manifest_copies(ctx, backend, url, content_key);
-  if (!fetched) return std::move(fetched).error();
-  const codec::Manifest& manifest = fetched->manifest;
-  if (auto fits = check_manifest_limits(manifest, ctx.limits); !fits) return std::move(fits).error();
+  const codec::Manifest& manifest = checked.manifest();
+  const std::string& url = checked.url();
   if (out == "-" && manifest.stripe_parity > 0)
-    return pull_striped_to_stdout(ctx, backend, manifest, content_key, started);
-  if (out == "-") return pull_to_stdout(ctx, backend, manifest, content_key, started);
+    return pull_striped_to_stdout(ctx, backend, checked, content_key, started);
+  if (out == "-") return pull_to_stdout(ctx, backend, checked, content_key, started);
 
   const std::string final_path = resolve_output_path(out, manifest.name);
   // What makes a pull the same: the key's URL and the file it describes.
@@ -268,10 +269,10 @@ Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string&
   };
   Status fetched_all;
   if (manifest.stripe_parity == 0) {
-    Downloader downloader(ctx, backend, manifest, content_key);
+    Downloader downloader(ctx, backend, checked, content_key);
     fetched_all = downloader.fetch(missing, write_piece);
   } else {
-    fetched_all = fetch_with_parity(ctx, backend, manifest, content_key, missing, *file, write_piece);
+    fetched_all = fetch_with_parity(ctx, backend, checked, content_key, missing, *file, write_piece);
   }
   if (!fetched_all) {
     // A failure another run can get past keeps what was written for it.

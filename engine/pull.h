@@ -7,15 +7,16 @@
 #include <string>
 
 #include "codec/piece_crypto.h"
+#include "engine/checked_manifest.h"
 #include "engine/context.h"
 #include "net/backend.h"
 #include "sx/error.h"
 
 namespace sx::engine {
 
-// Returns the path written. `url` is the key without its fragment; `out`:
-// "" (cwd), a directory, a file path, or "-" (stdout, in order; returns "-").
-Result<std::string> pull(Context& ctx, net::Backend& backend, const std::string& url,
+// Returns the path written. `out`: "" (cwd), a directory, a file path, or
+// "-" (stdout, in order; returns "-").
+Result<std::string> pull(Context& ctx, net::Backend& backend, const CheckedManifest& manifest,
                          const std::optional<codec::ContentKey>& content_key, const std::string& out);
 
 }  // namespace sx::engine

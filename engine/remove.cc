@@ -17,11 +17,10 @@ Status remove_one(net::Backend& backend, const std::string& key) {
 
 }  // namespace
 
-Result<RemoveReport> remove(Context& ctx, net::Backend& backend, const std::string& url,
+Result<RemoveReport> remove(Context& ctx, net::Backend& backend, const CheckedManifest& checked,
                             const std::optional<codec::ContentKey>& content_key, bool force) {
-  auto fetched = fetch_manifest_copies(ctx, backend, url, content_key);
-  if (!fetched) return std::move(fetched).error();
-  const codec::Manifest& manifest = fetched->manifest;
+  const codec::Manifest& manifest = checked.manifest();
+  const std::string& url = checked.url();
   // Encrypted pieces are unique to their push (its own key); unencrypted
   // ones are content-addressed and may be shared. The local store counts
   // references; HTTP and S3 cannot, so sharing there needs --force.
@@ -41,7 +40,7 @@ Result<RemoveReport> remove(Context& ctx, net::Backend& backend, const std::stri
   std::vector<std::string> copies{url};
   copies.insert(copies.end(), ctx.manifest_alternates.begin(), ctx.manifest_alternates.end());
   for (const std::string& copy : copies) {
-    if (std::find(fetched->manifest_keys.begin(), fetched->manifest_keys.end(), copy) != fetched->manifest_keys.end())
+    if (std::find(checked.manifest_keys().begin(), checked.manifest_keys().end(), copy) != checked.manifest_keys().end())
       continue;
     auto tree = fetch_manifest_tree(ctx, backend, copy, content_key);
     if (!tree) {
@@ -50,9 +49,13 @@ Result<RemoveReport> remove(Context& ctx, net::Backend& backend, const std::stri
     }
     for (auto it = tree->manifest_keys.rbegin(); it != tree->manifest_keys.rend(); ++it) keys.push_back(*it);
   }
-  for (auto it = fetched->manifest_keys.rbegin(); it != fetched->manifest_keys.rend(); ++it) keys.push_back(*it);
+  for (auto it = checked.manifest_keys().rbegin(); it != checked.manifest_keys().rend(); ++it) keys.push_back(*it);
   for (const std::string& key : keys) {
     if (ctx.cancelled()) return make_error(Errc::kCancelled, "rm cancelled");
+    if (auto allowed = checked.policy().may_change(key); !allowed) {
+      report.skipped.push_back(allowed.error().message);
+      continue;
+    }
     Status removed = remove_one(backend, key);
     if (removed) {
       ++report.removed;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "codec/piece_crypto.h"
+#include "engine/checked_manifest.h"
 #include "engine/context.h"
 #include "net/backend.h"
 #include "sx/storage.h"
@@ -16,7 +17,9 @@ namespace sx::engine {
 // `force`: delete an unencrypted key's objects on a backend that cannot
 // count references (HTTP, S3), where identical pieces of another
 // unencrypted push share objects.
-Result<RemoveReport> remove(Context& ctx, net::Backend& backend, const std::string& url,
+// Deletes the objects of `manifest` that its key's policy lets rm change
+// (engine/key_policy.h); the others are listed in the report's `skipped`.
+Result<RemoveReport> remove(Context& ctx, net::Backend& backend, const CheckedManifest& manifest,
                             const std::optional<codec::ContentKey>& content_key, bool force);
 
 }  // namespace sx::engine

@@ -89,29 +89,24 @@ struct Lost {
 
 }  // namespace
 
-Result<RepairReport> repair(Context& ctx, net::Backend& reader, const DownloadKey& key,
+Result<RepairReport> repair(Context& ctx, net::Backend& reader, const CheckedManifest& checked, const DownloadKey& key,
                             const std::optional<codec::ContentKey>& content_key, const BackendOpener& open,
                             const std::string& target) {
   // S3 objects go back through the S3 backend, signed (the endpoint is pull's).
   const std::string endpoint = !ctx.options.endpoint.empty() ? ctx.options.endpoint : text::env("AWS_ENDPOINT_URL");
-  auto fetched = fetch_manifest_copies(ctx, reader, key.url, content_key);
-  if (!fetched) return std::move(fetched).error();
-  codec::Manifest manifest = std::move(fetched->manifest);
-  if (auto fits = check_manifest_limits(manifest, ctx.limits); !fits) return std::move(fits).error();
+  codec::Manifest manifest = checked.manifest();  // its keys change as pieces are put back
   if (manifest.stripe_parity == 0)
     return make_error(Errc::kInvalidArgument, "this key has no parity pieces (pushed to one backend, or --parity 0): "
                                               "there is nothing to rebuild from");
   const StripeShape shape{manifest.stripe_data, manifest.stripe_parity};
   const int d = shape.data, k = shape.parity;
-  codec::Manifest parity = manifest;
-  parity.pieces = manifest.parity_pieces;
-  parity.parity_pieces.clear();
+  const CheckedManifest parity = checked.parity();
 
   // 1. Which pieces are missing or bad: every piece fetched and checked.
   HostGuard guard(reader);
   std::mutex mutex;  // guards lost
   std::map<std::uint64_t, std::vector<Lost>> lost;  // by stripe
-  const auto scan = [&](const codec::Manifest& m, bool is_parity) -> Status {
+  const auto scan = [&](const CheckedManifest& m, bool is_parity) -> Status {
     FetchOptions options;
     options.parity = is_parity;
     options.on_failure = [&](const codec::PieceEntry& piece, const Error&) {
@@ -119,11 +114,11 @@ Result<RepairReport> repair(Context& ctx, net::Backend& reader, const DownloadKe
       lost[is_parity ? piece.index / k : piece.index / d].push_back({is_parity, piece.index});
     };
     Downloader downloader(ctx, guard, m, content_key);
-    const IndexRange all{0, m.pieces.size()};
+    const IndexRange all{0, m->pieces.size()};
     return downloader.fetch({&all, 1}, [](const codec::PieceEntry&, std::span<const std::byte>) { return Status{}; },
                             options);
   };
-  if (auto s = scan(manifest, false); !s) return std::move(s).error();
+  if (auto s = scan(checked, false); !s) return std::move(s).error();
   if (auto s = scan(parity, true); !s) return std::move(s).error();
   for (const auto& [stripe, pieces] : lost)
     if (static_cast<int>(pieces.size()) > k)
@@ -185,9 +180,9 @@ Result<RepairReport> repair(Context& ctx, net::Backend& reader, const DownloadKe
       std::memset(shards[p].get(), 0, longest);  // absent pieces of a short stripe, and padding
     }
     for (const Lost& l : pieces) present[l.parity ? d + static_cast<int>(l.index % k) : static_cast<int>(l.index - first)] = false;
-    const auto gather = [&](const codec::Manifest& m, bool is_parity, IndexRange range) -> Status {
+    const auto gather = [&](const CheckedManifest& m, bool is_parity, IndexRange range) -> Status {
       std::vector<IndexRange> ranges;
-      for (std::uint64_t i = range.begin; i < range.end && i < m.pieces.size(); ++i) {
+      for (std::uint64_t i = range.begin; i < range.end && i < m->pieces.size(); ++i) {
         const int position = is_parity ? d + static_cast<int>(i % k) : static_cast<int>(i - first);
         if (present[position]) ranges.push_back({i, i + 1});
       }
@@ -200,7 +195,7 @@ Result<RepairReport> repair(Context& ctx, net::Backend& reader, const DownloadKe
         return Status{};
       }, options);
     };
-    if (auto s = gather(manifest, false, {first, first + d}); !s) return std::move(s).error();
+    if (auto s = gather(checked, false, {first, first + d}); !s) return std::move(s).error();
     if (auto s = gather(parity, true, {stripe * k, stripe * k + k}); !s) return std::move(s).error();
     if (auto s = code->reconstruct(pointers, std::span<const bool>(present, d + k), longest); !s)
       return std::move(s).error();
@@ -228,6 +223,12 @@ Result<RepairReport> repair(Context& ctx, net::Backend& reader, const DownloadKe
       const auto tag = transform.last_tag();
       std::string name = (tag ? text::to_hex(std::span<const std::uint8_t>(tag->data(), tag->size()))
                               : codec::content_name(bytes)) + ".png";
+      // In place, only where the key's own manifest copies live, under a
+      // name sxengine gives: a stranger's key cannot aim repair elsewhere.
+      if (target.empty())
+        if (auto allowed = checked.policy().may_change(entry.key); !allowed)
+          return make_error(Errc::kDenied, what + ": " + allowed.error().message +
+                                               " (nothing more was written; repair --backend NEW puts it elsewhere)");
       std::string ignored;
       auto backend = backend_for(entry.key, ignored);
       if (!backend) return std::move(backend).error();

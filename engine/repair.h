@@ -10,6 +10,7 @@
 #include <string>
 
 #include "codec/piece_crypto.h"
+#include "engine/checked_manifest.h"
 #include "engine/context.h"
 #include "engine/download_key.h"
 #include "net/backend.h"
@@ -24,7 +25,9 @@ using BackendOpener = std::function<Result<std::unique_ptr<net::Backend>>(const 
 // `key`: the parsed download key (its content key already resolved into
 // `content_key`); `target`: "" = each piece back on its own backend, else
 // the replacement backend's URI.
-Result<RepairReport> repair(Context& ctx, net::Backend& reader, const DownloadKey& key,
+// In place (no `target`), only objects the key's policy lets repair change
+// are written (engine/key_policy.h); any other refuses the repair.
+Result<RepairReport> repair(Context& ctx, net::Backend& reader, const CheckedManifest& checked, const DownloadKey& key,
                             const std::optional<codec::ContentKey>& content_key, const BackendOpener& open,
                             const std::string& target);
 

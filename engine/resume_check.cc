@@ -65,15 +65,17 @@ Result<std::vector<char>> verify_stored_pieces(Context& ctx, net::Backend& backe
   for (const ResumedPiece& p : pieces) stored.pieces.push_back(p.entry);
   FetchOptions options;
   options.on_failure = [](const codec::PieceEntry&, const Error&) {};  // not counted; stored again
-  // The sink gets `stored`'s own entries: their place there is their place
-  // in `pieces`. Each is landed once, so each writes its own byte of `good`.
+  // This push's own objects: nothing in them came from a key.
+  const CheckedManifest own = CheckedManifest::own(std::move(stored));
+  // The sink gets `own`'s entries: their place there is their place in
+  // `pieces`. Each is landed once, so each writes its own byte of `good`.
   const auto check = [&](const codec::PieceEntry& piece, std::span<const std::byte> payload) {
-    const auto at = static_cast<std::size_t>(&piece - stored.pieces.data());
+    const auto at = static_cast<std::size_t>(&piece - own->pieces.data());
     if (at < pieces.size()) good[at] = matches_record(payload, pieces[at].digest);
     return Status{};
   };
-  Downloader downloader(ctx, backend, stored, content_key);
-  const IndexRange all{0, stored.pieces.size()};
+  Downloader downloader(ctx, backend, own, content_key);
+  const IndexRange all{0, own->pieces.size()};
   // A piece that fails is left uncounted; a failure of the fetch itself
   // (out of memory, cancelled) is the push's.
   if (auto fetched = downloader.fetch({&all, 1}, check, options); !fetched) return std::move(fetched).error();

@@ -10,6 +10,8 @@
 #include "codec/storagex_v1_writer.h"
 #include "codec/versions.h"
 #include "engine/cancel_token.h"
+#include "engine/checked_manifest.h"
+#include "engine/key_policy.h"
 #include "engine/download_key.h"
 #include "engine/downloader.h"
 #include "engine/manifest_tree.h"
@@ -121,21 +123,35 @@ struct Storage::Impl {
     return result;
   }
 
-  // What every operation on a key does first, in one operation scope: open the
-  // key, the backend that reads it, and a context; then `run` them.
+  // What every operation on a key does first, in one operation scope: open
+  // the key, its policy (engine/key_policy.h), the backend that reads it
+  // (each object through the backend its URL needs, behind the policy), a
+  // context, and the checked manifest; then `run` them.
   template <class T, class Run>
   Result<T> on_key(const std::string& text, Run&& run) {
     return operation_scope<T>([&]() -> Result<T> {
       auto opened = open_key(text, options);
       if (!opened) return std::move(opened).error();
-      // Each object through the backend its URL needs: a striped key's
-      // pieces may be on several hosts of any kind.
-      net::KeyRouter router(backend_options(), loop_provider());
+      std::vector<std::string> manifest_urls{opened->url};
+      manifest_urls.insert(manifest_urls.end(), opened->alternates.begin(), opened->alternates.end());
+      engine::KeyPolicyOptions policy_options;
+      policy_options.allow_internal = options.allow_private_addresses;
+      policy_options.s3_endpoint = options.endpoint;
+      auto policy = engine::KeyPolicy::for_key(manifest_urls, policy_options);
+      if (!policy) return std::move(policy).error();
+      net::BackendOptions b = backend_options();
+      b.sign_keys = policy->may_sign();
+      net::KeyRouter router(b, loop_provider());
       if (auto first = router.route(opened->url); !first) return std::move(first).error();
+      if (policy->public_only())
+        if (auto l = event_loop()) (*l)->restrict_to_public(operation);
       auto ctx = context();
       ctx.limit_get_retries = [&router](int retries) { router.limit_retries(retries); };
       ctx.manifest_alternates = opened->alternates;
-      return run(ctx, router, *opened);
+      auto checked = engine::open_manifest(ctx, router, *policy, opened->url, opened->content_key);
+      if (!checked) return std::move(checked).error();
+      engine::PolicyGuard guarded(router, *policy);
+      return run(ctx, guarded, *checked, *opened);
     });
   }
 };
@@ -191,17 +207,16 @@ Result<StoragexUpload> Storage::upload_storagex_v1(const std::string& path, cons
 }
 
 Result<std::string> Storage::download(const std::string& key, const std::string& out) {
-  return impl_->on_key<std::string>(key, [&](engine::Context& ctx, net::Backend& backend, const OpenedKey& k) {
-    return engine::pull(ctx, backend, k.url, k.content_key, out);
+  return impl_->on_key<std::string>(key, [&](engine::Context& ctx, net::Backend& backend,
+                                             const engine::CheckedManifest& checked, const OpenedKey& k) {
+    return engine::pull(ctx, backend, checked, k.content_key, out);
   });
 }
 
 Result<FileInfo> Storage::info(const std::string& key) {
-  return impl_->on_key<FileInfo>(key, [&](engine::Context& ctx, net::Backend& backend,
+  return impl_->on_key<FileInfo>(key, [&](engine::Context&, net::Backend&, const engine::CheckedManifest& checked,
                                            const OpenedKey& k) -> Result<FileInfo> {
-    auto fetched = engine::fetch_manifest_copies(ctx, backend, k.url, k.content_key);
-    if (!fetched) return std::move(fetched).error();
-    const codec::Manifest& m = fetched->manifest;
+    const codec::Manifest& m = checked.manifest();
     FileInfo info;
     info.name = m.name;
     info.size = m.size;
@@ -212,7 +227,7 @@ Result<FileInfo> Storage::info(const std::string& key) {
     info.width = m.width;
     info.height = m.height;
     info.format = m.version == 1 ? "storagex v1" : "sxengine v2";
-    info.manifest_levels = fetched->levels;
+    info.manifest_levels = checked.levels();
     info.encryption = m.encryption;
     info.stripe_data = m.stripe_data;
     info.stripe_parity = m.stripe_parity;
@@ -223,11 +238,9 @@ Result<FileInfo> Storage::info(const std::string& key) {
 }
 
 Result<std::string> Storage::storagex_meta(const std::string& key) {
-  return impl_->on_key<std::string>(key, [&](engine::Context& ctx, net::Backend& backend,
-                                             const OpenedKey& k) -> Result<std::string> {
-    auto fetched = engine::fetch_manifest_tree(ctx, backend, k.url, k.content_key);
-    if (!fetched) return std::move(fetched).error();
-    const codec::Manifest& m = fetched->manifest;
+  return impl_->on_key<std::string>(key, [&](engine::Context&, net::Backend&, const engine::CheckedManifest& checked,
+                                             const OpenedKey&) -> Result<std::string> {
+    const codec::Manifest& m = checked.manifest();
     if (m.version != 1) return make_error(Errc::kInvalidArgument, key + " is an sxengine key, not a storagex v1 one");
     codec::StoragexMeta meta;
     meta.filename = m.name;
@@ -239,25 +252,29 @@ Result<std::string> Storage::storagex_meta(const std::string& key) {
 }
 
 Result<VerifyReport> Storage::verify(const std::string& key, bool sha256) {
-  return impl_->on_key<VerifyReport>(key, [&](engine::Context& ctx, net::Backend& backend, const OpenedKey& k) {
-    return engine::verify(ctx, backend, k.url, k.content_key, sha256);
+  return impl_->on_key<VerifyReport>(key, [&](engine::Context& ctx, net::Backend& backend,
+                                               const engine::CheckedManifest& checked, const OpenedKey& k) {
+    return engine::verify(ctx, backend, checked, k.content_key, sha256);
   });
 }
 
 Result<RemoveReport> Storage::remove(const std::string& key, bool force) {
-  return impl_->on_key<RemoveReport>(key, [&](engine::Context& ctx, net::Backend& backend, const OpenedKey& k) {
-    return engine::remove(ctx, backend, k.url, k.content_key, force);
+  return impl_->on_key<RemoveReport>(key, [&](engine::Context& ctx, net::Backend& backend,
+                                               const engine::CheckedManifest& checked, const OpenedKey& k) {
+    return engine::remove(ctx, backend, checked, k.content_key, force);
   });
 }
 
 Result<RepairReport> Storage::repair(const std::string& key, const std::string& backend) {
-  return impl_->on_key<RepairReport>(key, [&](engine::Context& ctx, net::Backend& reader, const OpenedKey& k) -> Result<RepairReport> {
+  return impl_->on_key<RepairReport>(key, [&](engine::Context& ctx, net::Backend& reader,
+                                               const engine::CheckedManifest& checked,
+                                               const OpenedKey& k) -> Result<RepairReport> {
     auto parsed = engine::parse_download_key(key);
     if (!parsed) return std::move(parsed).error();
     const engine::BackendOpener open = [this](const std::string& uri) {
       return net::open_backend(uri, impl_->backend_options(), impl_->loop_provider());
     };
-    return engine::repair(ctx, reader, *parsed, k.content_key, open, backend);
+    return engine::repair(ctx, reader, checked, *parsed, k.content_key, open, backend);
   });
 }
 

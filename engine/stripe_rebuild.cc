@@ -11,9 +11,10 @@
 
 namespace sx::engine {
 
-Status rebuild_data_pieces(Context& ctx, net::Backend& backend, const codec::Manifest& manifest,
+Status rebuild_data_pieces(Context& ctx, net::Backend& backend, const CheckedManifest& checked,
                            const std::optional<codec::ContentKey>& content_key, std::vector<std::uint64_t> lost,
                            const ReadData& read_data, const PieceSink& sink, net::Backend* patient) {
+  const codec::Manifest& manifest = checked.manifest();
   const int d = manifest.stripe_data, k = manifest.stripe_parity;
   std::sort(lost.begin(), lost.end());
   if (lost.empty()) return {};
@@ -38,9 +39,7 @@ Status rebuild_data_pieces(Context& ctx, net::Backend& backend, const codec::Man
                                            (k == 1 ? "" : "s") + " can rebuild");
 
   // Parity pieces are fetched as the "pieces" of a manifest of their own.
-  codec::Manifest parity = manifest;
-  parity.pieces = manifest.parity_pieces;
-  parity.parity_pieces.clear();
+  const CheckedManifest parity = checked.parity();
   Downloader downloader(ctx, backend, parity, content_key);
   const std::size_t piece_bytes = manifest.piece_size;
   // Parity pieces in flight (and held) at once: about the request window.

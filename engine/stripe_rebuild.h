@@ -15,6 +15,7 @@
 
 #include "codec/manifest.h"
 #include "codec/piece_crypto.h"
+#include "engine/checked_manifest.h"
 #include "engine/context.h"
 #include "engine/downloader.h"
 #include "net/backend.h"
@@ -32,7 +33,7 @@ using ReadData = std::function<Status(const codec::PieceEntry& piece, std::span<
 // `patient`: when set, parity pieces a stripe cannot do without that failed
 // through `backend` are asked for once more through it (`backend` is then a
 // HostGuard, `patient` what it guards: set-aside hosts are asked too).
-Status rebuild_data_pieces(Context& ctx, net::Backend& backend, const codec::Manifest& manifest,
+Status rebuild_data_pieces(Context& ctx, net::Backend& backend, const CheckedManifest& checked,
                            const std::optional<codec::ContentKey>& content_key, std::vector<std::uint64_t> lost,
                            const ReadData& read_data, const PieceSink& sink, net::Backend* patient = nullptr);
 

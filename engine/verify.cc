@@ -27,16 +27,16 @@ std::string place_of(const std::string& url) {
 
 // A striped key's parity pieces, per backend counts and which stripes can
 // still be rebuilt (each stripe survives up to K lost pieces).
-Status check_stripes(Context& ctx, net::Backend& reader, const codec::Manifest& manifest,
+Status check_stripes(Context& ctx, net::Backend& reader, const CheckedManifest& checked,
                      const std::optional<codec::ContentKey>& content_key, VerifyReport& result) {
+  const codec::Manifest& manifest = checked.manifest();
   const StripeShape shape{manifest.stripe_data, manifest.stripe_parity};
   result.stripe_data = shape.data;
   result.stripe_parity = shape.parity;
   result.stripes = manifest.stripes();
   std::mutex mutex;  // guards result.problems
   if (shape.parity > 0) {
-    codec::Manifest parity = manifest;
-    parity.pieces = manifest.parity_pieces;
+    const CheckedManifest parity = checked.parity();
     FetchOptions options;
     options.parity = true;
     options.on_failure = [&](const codec::PieceEntry& piece, const Error& error) {
@@ -44,7 +44,7 @@ Status check_stripes(Context& ctx, net::Backend& reader, const codec::Manifest& 
       result.problems.push_back({piece.index, piece.key, error.code, error.message, true});
     };
     Downloader downloader(ctx, reader, parity, content_key);
-    const IndexRange all{0, parity.pieces.size()};
+    const IndexRange all{0, parity->pieces.size()};
     Status fetched = downloader.fetch({&all, 1}, [](const codec::PieceEntry&, std::span<const std::byte>) {
       return Status{};
     }, options);
@@ -73,17 +73,15 @@ Status check_stripes(Context& ctx, net::Backend& reader, const codec::Manifest& 
 
 }  // namespace
 
-Result<VerifyReport> verify(Context& ctx, net::Backend& backend, const std::string& url,
+Result<VerifyReport> verify(Context& ctx, net::Backend& backend, const CheckedManifest& checked,
                             const std::optional<codec::ContentKey>& content_key, bool check_sha256) {
-  auto fetched = fetch_manifest_copies(ctx, backend, url, content_key);
-  if (!fetched) return std::move(fetched).error();
-  const codec::Manifest& manifest = fetched->manifest;
-  if (auto fits = check_manifest_limits(manifest, ctx.limits); !fits) return std::move(fits).error();
+  const codec::Manifest& manifest = checked.manifest();
+  const std::string& url = checked.url();
   report(ctx.options.progress, [&](ProgressSink& p) { p.on_start("verify", manifest.size, manifest.pieces.size()); });
 
   VerifyReport result;
   result.pieces = manifest.pieces.size();
-  result.manifest_levels = fetched->levels;
+  result.manifest_levels = checked.levels();
   std::mutex problems_mutex;  // guards result.problems
   FileDigestCheck digest(manifest, {}, check_sha256);  // in order: nothing is read back
   FetchOptions options;
@@ -96,7 +94,7 @@ Result<VerifyReport> verify(Context& ctx, net::Backend& backend, const std::stri
   std::optional<HostGuard> guard;
   if (manifest.stripe_data > 0) guard.emplace(backend);
   net::Backend& reader = guard ? static_cast<net::Backend&>(*guard) : backend;
-  Downloader downloader(ctx, reader, manifest, content_key);
+  Downloader downloader(ctx, reader, checked, content_key);
   const IndexRange all{0, manifest.pieces.size()};
   Status fetched_all = downloader.fetch({&all, 1}, [&](const codec::PieceEntry& piece, std::span<const std::byte> payload) {
     result.bytes += piece.size;
@@ -104,7 +102,7 @@ Result<VerifyReport> verify(Context& ctx, net::Backend& backend, const std::stri
   }, options);
   if (!fetched_all) return std::move(fetched_all).error();
   if (manifest.stripe_data > 0) {
-    if (auto striped = check_stripes(ctx, reader, manifest, content_key, result); !striped)
+    if (auto striped = check_stripes(ctx, reader, checked, content_key, result); !striped)
       return std::move(striped).error();
   }
   // Every manifest copy the key names (the one that was read counts as read).
@@ -113,7 +111,7 @@ Result<VerifyReport> verify(Context& ctx, net::Backend& backend, const std::stri
   std::vector<std::string> copies{url};
   copies.insert(copies.end(), ctx.manifest_alternates.begin(), ctx.manifest_alternates.end());
   for (const std::string& copy : copies) {
-    if (copies.size() == 1 || copy == fetched->manifest_keys.front()) continue;
+    if (copies.size() == 1 || copy == checked.manifest_keys().front()) continue;
     if (!fetch_manifest_tree(ctx, reader, copy, content_key)) --result.manifest_copies_ok;
   }
   std::sort(result.problems.begin(), result.problems.end(), [](const PieceProblem& a, const PieceProblem& b) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "codec/piece_crypto.h"
+#include "engine/checked_manifest.h"
 #include "engine/context.h"
 #include "net/backend.h"
 #include "sx/storage.h"
@@ -17,7 +18,7 @@ namespace sx::engine {
 // cancelled); piece problems are in the report.
 // `check_sha256`: also hash the whole file (reported, and compared when the
 // manifest records it).
-Result<VerifyReport> verify(Context& ctx, net::Backend& backend, const std::string& url,
+Result<VerifyReport> verify(Context& ctx, net::Backend& backend, const CheckedManifest& manifest,
                             const std::optional<codec::ContentKey>& content_key, bool check_sha256);
 
 }  // namespace sx::engine

@@ -246,7 +246,7 @@ MHD_Result Server::handle_file(MHD_Connection* c, Request& r, bool head) {
   auto opened = opener_->open(key ? std::string_view(key, key_size) : std::string_view());
   if (!opened) return answer_failure(c, r, opened.error());
   std::shared_ptr<const OpenedFile> file = std::move(*opened);
-  const codec::Manifest& m = file->manifest;
+  const codec::Manifest& m = file->manifest.manifest();
   const std::string tag = etag(m, file->url);
 
   const char* range_header = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range");
@@ -344,12 +344,17 @@ MHD_Result Server::handle_upload(MHD_Connection* c, Request& r, const char* data
 Status Server::run() {
   auto address = parse_listen_address(options_.listen);
   if (!address) return std::move(address).error();
-  const bool allow_file_keys = address->loopback || options_.allow_file_keys;
-  auto fetcher = PieceFetcher::create(options_.engine, cache_, allow_file_keys);
+  // Off loopback, strangers could make the gateway read this machine's disk
+  // or reach the hosts of its network: neither unless the operator says so.
+  engine::KeyPolicyOptions policy;
+  policy.allow_file = address->loopback || options_.allow_file_keys;
+  policy.allow_internal = options_.engine.allow_private_addresses;
+  policy.never_internal = !address->loopback && !options_.engine.allow_private_addresses;
+  policy.s3_endpoint = options_.engine.endpoint;
+  auto fetcher = PieceFetcher::create(options_.engine, cache_, policy);
   if (!fetcher) return std::move(fetcher).error();
   fetcher_ = std::move(*fetcher);
-  // Off loopback, strangers could make the gateway read this machine's disk.
-  opener_ = std::make_unique<KeyOpener>(manifests_, *fetcher_, allow_file_keys);
+  opener_ = std::make_unique<KeyOpener>(manifests_, *fetcher_);
 
   unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
   if (address->ipv6) flags |= MHD_USE_IPv6;

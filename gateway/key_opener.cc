@@ -7,8 +7,6 @@
 namespace sx::gateway {
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
 // Marks a refusal by policy, told apart from the engine's kDenied below.
 constexpr std::string_view kPolicy = "refused by this gateway: ";
 
@@ -22,16 +20,6 @@ Result<std::shared_ptr<const OpenedFile>> KeyOpener::open(std::string_view key_t
       return make_error(Errc::kInvalidArgument, "the key holds a space or control character");
   auto key = engine::parse_download_key(key_text);
   if (!key) return std::move(key).error();
-  // The same policy for every manifest copy the key names as for its URL.
-  std::vector<std::string> urls{key->url};
-  urls.insert(urls.end(), key->alternates.begin(), key->alternates.end());
-  for (const std::string& url : urls) {
-    const bool file_key = starts_with(url, "file://");
-    if (!file_key && !starts_with(url, "http://") && !starts_with(url, "https://"))
-      return make_error(Errc::kInvalidArgument, "not a download key (expected an http(s):// URL)");
-    if (file_key && !allow_file_keys_)
-      return make_error(Errc::kDenied, std::string(kPolicy) + "file:// keys (start it with --allow-file-keys)");
-  }
   auto content_key = engine::resolve_content_key(*key, "");
   if (!content_key) return make_error(Errc::kDenied, "this key needs a passphrase, which the gateway cannot take");
 
@@ -45,11 +33,7 @@ Result<std::shared_ptr<const OpenedFile>> KeyOpener::open(std::string_view key_t
 
   auto manifest = fetcher_.fetch_manifest(key->url, key->alternates, *content_key);
   if (!manifest) return std::move(manifest).error();
-  auto file = std::make_shared<OpenedFile>();
-  file->id = id;
-  file->url = key->url;
-  file->content_key = *content_key;
-  file->manifest = std::move(*manifest);
+  auto file = std::make_shared<OpenedFile>(OpenedFile{id, key->url, *content_key, std::move(*manifest)});
   manifests_.insert(file);
   return std::shared_ptr<const OpenedFile>(std::move(file));
 }
@@ -64,7 +48,8 @@ HttpFailure http_failure(const Error& error) {
       // 403. Otherwise the backend refused the gateway (401/403, a TLS
       // certificate): the gateway's problem, 502.
       if (reason.find("no key was given") != std::string::npos || reason.find("passphrase") != std::string::npos ||
-          reason.find(kPolicy) != std::string::npos)
+          reason.find(kPolicy) != std::string::npos || reason.find("--allow-private-addresses") != std::string::npos ||
+          reason.find("names a local file") != std::string::npos)
         return {403, reason};
       return {502, "the backend refused the gateway: " + reason};
     case Errc::kCorrupt:

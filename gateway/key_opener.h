@@ -1,6 +1,6 @@
-// From a client's ?key= to an opened file: the key parsed, the gateway's
-// policy applied (which schemes it will fetch), the manifest taken from the
-// cache or fetched. Also how an engine error becomes an HTTP status, with a
+// From a client's ?key= to an opened file: the key parsed, the manifest
+// taken from the cache or fetched (and checked against the key's policy,
+// engine/checked_manifest.h). Also how an engine error becomes an HTTP status, with a
 // reason that never shows the key's #k=/#s= fragment.
 #pragma once
 
@@ -23,8 +23,8 @@ struct HttpFailure {
 
 class KeyOpener {
  public:
-  KeyOpener(ManifestCache& manifests, PieceFetcher& fetcher, bool allow_file_keys)
-      : manifests_(manifests), fetcher_(fetcher), allow_file_keys_(allow_file_keys) {}
+  // What the key may make the gateway read is the fetcher's key policy.
+  KeyOpener(ManifestCache& manifests, PieceFetcher& fetcher) : manifests_(manifests), fetcher_(fetcher) {}
 
   // Connection thread; blocks while the manifest is fetched.
   Result<std::shared_ptr<const OpenedFile>> open(std::string_view key_text);
@@ -32,7 +32,6 @@ class KeyOpener {
  private:
   ManifestCache& manifests_;
   PieceFetcher& fetcher_;
-  bool allow_file_keys_;
 };
 
 // 400 bad key, 403 refused or wrong content key, 404 no such manifest, 502

@@ -3,8 +3,8 @@
 namespace sx::gateway {
 
 std::size_t ManifestCache::cost(const OpenedFile& file) {
-  std::size_t bytes = sizeof(OpenedFile) + file.url.size() + file.manifest.name.size();
-  for (const codec::PieceEntry& piece : file.manifest.pieces) bytes += sizeof(piece) + piece.key.size();
+  std::size_t bytes = sizeof(OpenedFile) + file.url.size() + file.manifest->name.size();
+  for (const codec::PieceEntry& piece : file.manifest->pieces) bytes += sizeof(piece) + piece.key.size();
   return bytes;
 }
 

@@ -13,7 +13,6 @@
 #include "net/backend.h"
 #include "net/event_loop.h"
 #include "net/key_router.h"
-#include "gateway/file_key_guard.h"
 
 namespace sx::gateway {
 
@@ -58,13 +57,13 @@ net::BackendOptions backend_options_for(const Options& options, net::OperationId
 
 }  // namespace
 
-PieceFetcher::PieceFetcher(const Options& options, PieceCache& cache, bool allow_file_keys)
-    : options_(options), cache_(cache), allow_file_keys_(allow_file_keys),
+PieceFetcher::PieceFetcher(const Options& options, PieceCache& cache, const engine::KeyPolicyOptions& policy)
+    : options_(options), cache_(cache), policy_(policy),
       pool_(std::make_unique<engine::ThreadPool>(options.workers)) {}
 
 Result<std::unique_ptr<PieceFetcher>> PieceFetcher::create(const Options& options, PieceCache& cache,
-                                                            bool allow_file_keys) {
-  std::unique_ptr<PieceFetcher> fetcher(new PieceFetcher(options, cache, allow_file_keys));
+                                                            const engine::KeyPolicyOptions& policy) {
+  std::unique_ptr<PieceFetcher> fetcher(new PieceFetcher(options, cache, policy));
   auto loop = net::EventLoop::create(transfer_options(options));
   if (!loop) return std::move(loop).error();
   fetcher->loop_ = std::move(*loop);
@@ -136,13 +135,16 @@ void PieceFetcher::fetch(const Job& job) {
   }
   engine::Context ctx{options_, *pool_, control->token, codec::kDefaultLimits, codec::ManifestLimits{},
                       [loop] { return loop->retries(); }};
-  const net::BackendOptions backend_options = backend_options_for(options_, control->operation);
+  const engine::KeyPolicy& policy = job.file->manifest.policy();
+  net::BackendOptions backend_options = backend_options_for(options_, control->operation);
+  backend_options.sign_keys = policy.may_sign();
+  if (policy.public_only()) loop->restrict_to_public(control->operation);
   Status status;
-  // Each piece through the backend its URL needs: a striped key's pieces
-  // live on several hosts, of any kind.
+  // Each piece through the backend its URL needs (a striped key's pieces
+  // live on several hosts, of any kind), behind the key's policy.
   net::KeyRouter router(backend_options, [loop]() -> Result<net::EventLoop*> { return loop; });
-  const std::string& piece_key = job.file->manifest.pieces[job.index].key;
-  FileKeyGuard guarded(router, allow_file_keys_);
+  const std::string& piece_key = job.file->manifest->pieces[job.index].key;
+  engine::PolicyGuard guarded(router, policy);
   if (auto first = router.route(piece_key); !first) {
     status = std::move(first).error();
   } else {
@@ -167,7 +169,7 @@ void PieceFetcher::fetch(const Job& job) {
   }
 }
 
-Result<codec::Manifest> PieceFetcher::fetch_manifest(const std::string& url, const std::vector<std::string>& alternates,
+Result<engine::CheckedManifest> PieceFetcher::fetch_manifest(const std::string& url, const std::vector<std::string>& alternates,
                                                      const std::optional<codec::ContentKey>& content_key) {
   auto control = std::make_shared<Control>();
   control->operation = ++last_operation_;
@@ -179,25 +181,23 @@ Result<codec::Manifest> PieceFetcher::fetch_manifest(const std::string& url, con
   net::EventLoop* loop = loop_.get();
   engine::Context ctx{options_, *pool_, control->token, codec::kDefaultLimits, codec::ManifestLimits{},
                       [loop] { return loop->retries(); }};
-  const net::BackendOptions backend_options = backend_options_for(options_, control->operation);
-  Result<codec::Manifest> result = make_error(Errc::kIo, "no result");
+  Result<engine::CheckedManifest> result = make_error(Errc::kIo, "no result");
   // The key's first manifest URL, else each copy it names (a striped push
   // stores one on every backend), as pull reads them.
-  net::KeyRouter router(backend_options, [loop]() -> Result<net::EventLoop*> { return loop; });
-  ctx.limit_get_retries = [&router](int retries) { router.limit_retries(retries); };
-  ctx.manifest_alternates = alternates;
-  FileKeyGuard guarded(router, allow_file_keys_);
-  if (auto first = router.route(url); !first) {
-    result = std::move(first).error();
+  std::vector<std::string> manifest_urls{url};
+  manifest_urls.insert(manifest_urls.end(), alternates.begin(), alternates.end());
+  auto policy = engine::KeyPolicy::for_key(manifest_urls, policy_);
+  if (!policy) {
+    result = std::move(policy).error();
   } else {
-    auto fetched = engine::fetch_manifest_copies(ctx, guarded, url, content_key);
-    if (!fetched) {
-      result = std::move(fetched).error();
-    } else if (auto fits = engine::check_manifest_limits(fetched->manifest, ctx.limits); !fits) {
-      result = std::move(fits).error();
-    } else {
-      result = std::move(fetched->manifest);
-    }
+    net::BackendOptions backend_options = backend_options_for(options_, control->operation);
+    backend_options.sign_keys = policy->may_sign();
+    if (policy->public_only()) loop->restrict_to_public(control->operation);
+    net::KeyRouter router(backend_options, [loop]() -> Result<net::EventLoop*> { return loop; });
+    ctx.limit_get_retries = [&router](int retries) { router.limit_retries(retries); };
+    ctx.manifest_alternates = alternates;
+    if (auto first = router.route(url); !first) result = std::move(first).error();
+    else result = engine::open_manifest(ctx, router, *policy, url, content_key);
   }
   control->end(*loop);
   std::lock_guard lock(mutex_);

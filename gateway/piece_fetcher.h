@@ -20,6 +20,8 @@
 
 #include "codec/manifest.h"
 #include "codec/piece_crypto.h"
+#include "engine/checked_manifest.h"
+#include "engine/key_policy.h"
 #include "gateway/piece_cache.h"
 #include "sx/error.h"
 #include "sx/options.h"
@@ -38,24 +40,25 @@ struct OpenedFile {
   std::string id;  // names the file in the caches: hex SHA-256 of the URL and the content key
   std::string url;
   std::optional<codec::ContentKey> content_key;
-  codec::Manifest manifest;
+  engine::CheckedManifest manifest;
 };
 
 class PieceFetcher {
  public:
   // `options.parallel` fetch threads (pieces in flight, all clients
-  // together); `options.workers` decode threads. Without `allow_file_keys`
-  // no file:// object is read, whatever a manifest names.
+  // together); `options.workers` decode threads. `policy` is what every
+  // key is held to (engine/key_policy.h): a gateway off loopback reads no
+  // file:// object and reaches no internal address unless told to.
   static Result<std::unique_ptr<PieceFetcher>> create(const Options& options, PieceCache& cache,
-                                                      bool allow_file_keys);
+                                                      const engine::KeyPolicyOptions& policy);
   ~PieceFetcher();  // stop()s
   PieceFetcher(const PieceFetcher&) = delete;
   PieceFetcher& operator=(const PieceFetcher&) = delete;
 
   // Any thread; blocks. Fetches and checks the manifest tree of `url`
   // (the key without its fragment), else of each alternate copy the key
-  // names, as an operation of its own.
-  Result<codec::Manifest> fetch_manifest(const std::string& url, const std::vector<std::string>& alternates,
+  // names, as an operation of its own, held to the key's policy.
+  Result<engine::CheckedManifest> fetch_manifest(const std::string& url, const std::vector<std::string>& alternates,
                                          const std::optional<codec::ContentKey>& content_key);
 
   // Any thread. Queues the fetch of `entry` (piece `index` of `file`): urgent
@@ -75,13 +78,13 @@ class PieceFetcher {
     std::shared_ptr<PieceCache::Entry> entry;
   };
   struct Control;
-  PieceFetcher(const Options& options, PieceCache& cache, bool allow_file_keys);
+  PieceFetcher(const Options& options, PieceCache& cache, const engine::KeyPolicyOptions& policy);
   void run();
   void fetch(const Job& job);
 
   Options options_;
   PieceCache& cache_;
-  bool allow_file_keys_;
+  engine::KeyPolicyOptions policy_;
   std::unique_ptr<engine::ThreadPool> pool_;
   std::unique_ptr<net::EventLoop> loop_;
   std::atomic<std::uint64_t> last_operation_{0};

@@ -118,7 +118,8 @@ Result<std::unique_ptr<Backend>> backend_for_key(std::string_view key, const Bac
     S3Config config = load_s3_config(options.endpoint);
     if (options.explicit_cacert) config.ca_bundle.clear();
     // Signed only for the endpoint the user named: credentials never go to another host.
-    if (config.credentials && config.serves(key)) return make_s3_reader(**l, std::move(config), options);
+    if (options.sign_keys && config.credentials && config.serves(key))
+      return make_s3_reader(**l, std::move(config), options);
     return make_denial_hint(make_http_backend(**l, "", options));
   }
   return make_error(Errc::kInvalidArgument,

@@ -42,6 +42,9 @@ struct BackendOptions {
   BodyCheck check_body;
   // GETs retry at most this often (-1: --retries): pulls of parity keys.
   int max_retries = -1;
+  // backend_for_key may sign GETs on the configured S3 endpoint: only for a
+  // key with a manifest copy there (engine::KeyPolicy::may_sign).
+  bool sign_keys = true;
 };
 
 class Backend {

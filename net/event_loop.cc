@@ -1,5 +1,9 @@
 #include "net/event_loop.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <curl/curl.h>
 
 #include <asio.hpp>
@@ -7,10 +11,12 @@
 #include <deque>
 #include <optional>
 #include <unordered_set>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <unordered_map>
 
+#include "net/address_class.h"
 #include "net/http_error.h"
 #include "net/rate_limiter.h"
 
@@ -64,6 +70,25 @@ struct Watch {
   bool writing = false;
   bool removed = false;
 };
+
+// CURLOPT_OPENSOCKETFUNCTION for requests that may reach public addresses
+// only: an internal one (after DNS, on any redirect) refuses the request,
+// never retried, before a packet is sent.
+curl_socket_t open_public_socket(void* data, curlsocktype, curl_sockaddr* address) {
+  auto& t = *static_cast<Transfer*>(data);
+  if (is_internal_address(&address->addr)) {
+    char shown[INET6_ADDRSTRLEN] = "?";
+    if (address->family == AF_INET)
+      ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&address->addr)->sin_addr, shown, sizeof shown);
+    else if (address->family == AF_INET6)
+      ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&address->addr)->sin6_addr, shown, sizeof shown);
+    t.refused = Error{Errc::kDenied, std::string("refused to connect to the internal address ") + shown +
+                                         ": a key that is not on a private network may not reach one "
+                                         "(--allow-private-addresses allows it)"};
+    return CURL_SOCKET_BAD;
+  }
+  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
 
 // The body so far, wherever it lands.
 std::span<const std::byte> body_so_far(const Transfer& t) {
@@ -194,7 +219,11 @@ std::string_view method_name(Method method) {
 struct EventLoop::Impl {
   explicit Impl(TransferOptions opts)
       : options(opts), policy(opts.retry), upload_limit(opts.max_bytes_per_second),
-        download_limit(opts.max_bytes_per_second) {}
+        download_limit(opts.max_bytes_per_second) {
+    proxied = !options.proxy.empty();
+    for (const char* name : {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"})
+      if (const char* value = std::getenv(name); value && *value) proxied = true;
+  }
 
   TransferOptions options;
   RetryPolicy policy;
@@ -211,6 +240,8 @@ struct EventLoop::Impl {
   std::unordered_map<Transfer*, std::unique_ptr<Transfer>> transfers;  // in multi or backing off
   std::deque<std::unique_ptr<Transfer>> waiting;                       // past max_in_flight
   std::unordered_set<OperationId> cancelled_operations;
+  std::unordered_set<OperationId> public_only_operations;  // restrict_to_public
+  bool proxied = false;  // a proxy is configured (option or environment): it makes the connections
   bool shutting_down = false;
   // Declared after the timer and watches its callbacks touch: destroyed first
   // (curl_multi_cleanup may call on_socket).
@@ -442,6 +473,9 @@ struct EventLoop::Impl {
     const bool https = r.url.rfind("https:", 0) == 0;
     set(CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
     set(CURLOPT_FOLLOWLOCATION, r.method == Method::kGet ? 1L : 0L);
+    const bool public_only = !proxied && r.operation != 0 && public_only_operations.count(r.operation) > 0;
+    set(CURLOPT_OPENSOCKETFUNCTION, public_only ? &open_public_socket : nullptr);
+    set(CURLOPT_OPENSOCKETDATA, public_only ? &t : nullptr);
     set(CURLOPT_MAXREDIRS, options.max_redirects);
     set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
     // Under --bwlimit a transfer may rightly crawl: its share of the cap, not a stall.
@@ -687,7 +721,14 @@ void EventLoop::cancel(OperationId operation) {
 }
 
 void EventLoop::end_operation(OperationId operation) {
-  asio::post(impl_->io, [impl = impl_.get(), operation] { impl->cancelled_operations.erase(operation); });
+  asio::post(impl_->io, [impl = impl_.get(), operation] {
+    impl->cancelled_operations.erase(operation);
+    impl->public_only_operations.erase(operation);
+  });
+}
+
+void EventLoop::restrict_to_public(OperationId operation) {
+  asio::post(impl_->io, [impl = impl_.get(), operation] { impl->public_only_operations.insert(operation); });
 }
 
 void EventLoop::set_retry_observer(RetryObserver observer) { impl_->observer = std::move(observer); }

@@ -24,8 +24,13 @@ class EventLoop {
   // Any thread. Fails the operation's requests, in flight or waiting, with
   // kCancelled, and any it submits later; other operations go on.
   void cancel(OperationId operation);
-  // Forgets a finished operation's cancelled mark.
+  // Forgets a finished operation's marks (cancelled, public only).
   void end_operation(OperationId operation);
+  // Requests of `operation` may not connect to internal addresses
+  // (net/address_class.h), checked on every connection curl opens, after
+  // DNS and on every redirect; call before its first request. Not applied
+  // through a proxy (which then decides what it reaches).
+  void restrict_to_public(OperationId operation);
 
   void set_retry_observer(RetryObserver observer);  // before the first submit
   long retries() const;

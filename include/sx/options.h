@@ -59,6 +59,10 @@ struct Options {
   // HTTP/2 over TLS with multiplexing (ALPN) when the server offers it;
   // --http1.1 forces HTTP/1.1.
   bool http1_only = false;
+  // A key none of whose manifest copies is on an internal address (loopback,
+  // private, link-local) may still name pieces on one (LAN setups). Off: such
+  // a key cannot make sxengine reach internal hosts (docs/SECURITY.md).
+  bool allow_private_addresses = false;
   std::string endpoint;        // S3 endpoint URL (else AWS_ENDPOINT_URL; "" = AWS)
   std::string acl;             // S3 canned ACL for pushed objects, e.g. "public-read"
   bool s3_sign_payload = false;  // S3: sign each body's SHA-256 (costs ~1 core at 1.5 GB/s)

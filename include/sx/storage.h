@@ -77,6 +77,10 @@ struct RemoveReport {
   std::uint64_t objects = 0;       // pieces and manifest pieces of the key
   std::uint64_t removed = 0;       // deleted now (or one reference dropped, when shared)
   std::uint64_t already_gone = 0;  // were not there
+  // Objects the key names that rm left alone: not where any of the key's
+  // manifest copies lives, or not named as sxengine names objects (a key
+  // from a stranger cannot aim rm at other files). Each "URL: why".
+  std::vector<std::string> skipped;
 };
 
 // What repair did (striped keys, docs/FORMAT.md §10).

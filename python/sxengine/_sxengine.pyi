@@ -56,6 +56,7 @@ class RemoveReport(TypedDict):
     objects: int
     removed: int
     already_gone: int
+    skipped: list[str]  # objects the key names that rm left alone (not where its manifest lives), with why
 
 # A progress event: {"event": "start", "operation", "total_bytes", "pieces"},
 # {"event": "piece", "index", "bytes"}, {"event": "retry", "url", "attempt",

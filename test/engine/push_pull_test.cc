@@ -13,6 +13,7 @@
 
 #include "engine/download_key.h"
 #include "engine/manifest_tree.h"
+#include "engine/checked_manifest.h"
 #include "engine/pull.h"
 #include "engine/push.h"
 #include "engine/thread_pool.h"
@@ -102,6 +103,15 @@ struct Fixture {
   }
 };
 
+// pull of a key's URL as Storage does it: the manifest opened through the
+// one checked boundary first (the memory backend's keys are this test's own).
+Result<std::string> pull_url(engine::Context& ctx, net::Backend& backend, const std::string& url,
+                             const std::optional<codec::ContentKey>& content_key, const std::string& out) {
+  auto checked = engine::open_manifest(ctx, backend, engine::KeyPolicy::trusting(), url, content_key);
+  if (!checked) return std::move(checked).error();
+  return engine::pull(ctx, backend, *checked, content_key, out);
+}
+
 }  // namespace
 
 TEST_CASE_FIXTURE(Fixture, "push then pull through a memory backend gives the same bytes") {
@@ -110,7 +120,7 @@ TEST_CASE_FIXTURE(Fixture, "push then pull through a memory backend gives the sa
   auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
   REQUIRE(key);
   CHECK(backend.puts_ == 13 + 1);  // 13 data pieces and the manifest
-  auto path = engine::pull(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
+  auto path = pull_url(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
   REQUIRE(path);
   CHECK(read(*path) == bytes);
   auto manifest = engine::fetch_manifest_tree(ctx, backend, *key, std::nullopt);
@@ -126,7 +136,7 @@ TEST_CASE_FIXTURE(Fixture, "a corrupted body is fetched again, and the pull stil
   REQUIRE(key);
   backend.manifest_key = *key;
   backend.corrupt_first = 1;
-  auto path = engine::pull(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
+  auto path = pull_url(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
   REQUIRE(path);
   CHECK(read(*path) == bytes);
 }
@@ -138,7 +148,7 @@ TEST_CASE_FIXTURE(Fixture, "a piece corrupted every time fails the pull naming i
   REQUIRE(key);
   backend.manifest_key = *key;
   backend.corrupt_first = 1000;
-  auto path = engine::pull(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
+  auto path = pull_url(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
   REQUIRE_FALSE(path);
   CHECK(path.error().code == Errc::kCorrupt);
   CHECK(path.error().message.find("piece ") == 0);
@@ -156,7 +166,7 @@ TEST_CASE_FIXTURE(Fixture, "a piece swapped for another is detected") {
   REQUIRE(manifest);
   const auto& pieces = manifest->manifest.pieces;
   backend.objects_[pieces[0].key] = backend.objects_[pieces[1].key];
-  auto path = engine::pull(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
+  auto path = pull_url(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
   REQUIRE_FALSE(path);
   CHECK(path.error().message.find("different piece") != std::string::npos);
 }
@@ -168,7 +178,7 @@ TEST_CASE_FIXTURE(Fixture, "a missing piece fails with kNotFound naming it") {
   REQUIRE(key);
   auto manifest = engine::fetch_manifest_tree(ctx, backend, *key, std::nullopt);
   backend.objects_.erase(manifest->manifest.pieces[2].key);
-  auto path = engine::pull(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
+  auto path = pull_url(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
   REQUIRE_FALSE(path);
   CHECK(path.error().code == Errc::kNotFound);
   CHECK(path.error().message.find("piece 2") == 0);
@@ -190,7 +200,7 @@ TEST_CASE_FIXTURE(Fixture, "thousands of pieces spill the manifest over an index
   auto refused = engine::push(ctx, backend, (dir / "input.bin").string(), "");
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == Errc::kInvalidArgument);
-  auto path = engine::pull(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
+  auto path = pull_url(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
   REQUIRE(path);
   CHECK(read(*path) == bytes);
 }
@@ -207,10 +217,10 @@ TEST_CASE_FIXTURE(Fixture, "an encrypted push pulls back with its key and not wi
   for (const auto& [name, object] : backend.objects_)  // no plaintext in any stored object
     CHECK(std::search(object.begin(), object.end(), reinterpret_cast<const std::byte*>(bytes.data()),
                       reinterpret_cast<const std::byte*>(bytes.data()) + 64) == object.end());
-  auto path = engine::pull(ctx, backend, key->url, key->key, (dir / "out.bin").string());
+  auto path = pull_url(ctx, backend, key->url, key->key, (dir / "out.bin").string());
   REQUIRE(path);
   CHECK(read(*path) == bytes);
-  auto refused = engine::pull(ctx, backend, key->url, std::nullopt, (dir / "other.bin").string());
+  auto refused = pull_url(ctx, backend, key->url, std::nullopt, (dir / "other.bin").string());
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == Errc::kDenied);
   CHECK_FALSE(fs::exists(dir / "other.bin"));

@@ -49,6 +49,7 @@ objects_at_least() { [ "$(objects "$1")" -ge "$2" ]; }
 seal() { "$PY" -c 'import sys, zlib; t = sys.argv[1]; print("%s %08x" % (t, zlib.crc32(t.encode())))' "$1"; }
 
 PIECES=16
+LOOPS=${SX_CRASH_LOOPS:-10}  # kills per crash loop (the goal of 50: SX_CRASH_LOOPS=50)
 random_file "$WORK/big.bin" $((PIECES << 20))
 COMMON=(--piece-size 1M --parallel 2)   # push's
 PULLING=(--parallel 2)
@@ -267,7 +268,7 @@ rc=0; sx repair -q "$pk" >/dev/null 2>"$WORK/rep.err" || rc=$?
 
 wrong=0; runs=0
 rm -rf "$NGINX_DIR/data/loop" "$JOURNALS"; cp "$WORK/big.bin" "$WORK/loop.bin"
-for ((i = 0; i < 10; i++)); do
+for ((i = 0; i < LOOPS; i++)); do
   cp "$WORK/loop.bin" "$WORK/loop.at"   # the file as this run reads it
   start_bg "$WORK/loop.key" "$WORK/loop.err" "$SX" push -q "${COMMON[@]}" --bwlimit 16M --backend "${NGINX_URL}loop/" "$WORK/loop.bin"
   sleep "0.$((RANDOM % 9 + 1))"; kill -KILL "$PID" 2>/dev/null; wait_bg; runs=$((runs + 1))
@@ -288,7 +289,7 @@ key=$(sx push -q "${COMMON[@]}" --backend "${NGINX_URL}loop/" "$WORK/loop.bin") 
 
 wrong=0
 rm -f "$OUT"/.big.bin.* "$OUT/big.bin"
-for ((i = 0; i < 10; i++)); do
+for ((i = 0; i < LOOPS; i++)); do
   start_bg /dev/null /dev/null "$SX" pull -q "${PULLING[@]}" --bwlimit 32M "$KEY" "$OUT/big.bin"
   sleep "0.$((RANDOM % 6 + 1))"; kill -KILL "$PID" 2>/dev/null; wait_bg
   if [ -e "$OUT/big.bin" ]; then cmp -s "$WORK/big.bin" "$OUT/big.bin" || wrong=$((wrong + 1)); rm -f "$OUT/big.bin"; fi
@@ -296,7 +297,7 @@ for ((i = 0; i < 10; i++)); do
     head -c 512 /dev/urandom | dd of="$TEMP" bs=1 seek=$((RANDOM * 512)) conv=notrunc status=none
 done
 sx pull -q "$KEY" "$OUT/big.bin" && cmp -s "$WORK/big.bin" "$OUT/big.bin" || wrong=$((wrong + 1))
-[ "$wrong" -eq 0 ] && pass "pull crash loop: 10 kills with damage, then a full run: 0 wrong results" ||
+[ "$wrong" -eq 0 ] && pass "pull crash loop: $LOOPS kills with damage, then a full run: 0 wrong results" ||
   fail "pull crash loop: $wrong wrong results"
 
 # ---- 7. Small promises ------------------------------------------------------------------
