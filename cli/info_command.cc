@@ -5,6 +5,7 @@
 #include "base/text.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/key_argument.h"
 #include "cli/progress_printer.h"
 #include "cli/standard_output.h"
 #include "sx/storage.h"
@@ -12,17 +13,18 @@
 namespace sx::cli {
 
 CommandRunner add_info_command(CLI::App& app, CommandLine& line) {
-  auto key = std::make_shared<std::string>();
   sx::Options& options = line.options;
   CLI::App* info = app.add_subcommand("info", "show what a download key holds");
-  info->add_option("KEY", *key, "download key")->required();
+  auto key_arg = add_key_argument(info, "download key");
   info->add_flag("--json", line.json, "one JSON object");
   info->add_option("--passphrase", options.passphrase, "passphrase of a #s= key (also SXENGINE_PASSPHRASE)")
       ->envname("SXENGINE_PASSPHRASE");
   add_transfer_options(info, options);
 
-  return [info, key, &line]() -> int {
+  return [info, key_arg, &line]() -> int {
     if (!info->parsed()) return -1;
+    auto key = resolve_key(*key_arg);
+    if (!key) return usage_error(key.error().message);
     return run_with_storage(line, false, [&](Storage& storage, ProgressPrinter& printer) {
       auto result = storage.info(*key);
       if (!result) return fail(&printer, result.error());

@@ -5,6 +5,7 @@
 #include "base/text.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/key_argument.h"
 #include "cli/progress_printer.h"
 #include "cli/standard_output.h"
 #include "sx/storage.h"
@@ -12,12 +13,11 @@
 namespace sx::cli {
 
 CommandRunner add_pull_command(CLI::App& app, CommandLine& line, const char* name) {
-  auto key = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   sx::Options& options = line.options;
   CLI::App* pull = app.add_subcommand(name, std::string(name) == "pull" ? "rebuild a file from its download key"
                                                                         : "the same as pull (storagex's verb)");
-  pull->add_option("KEY", *key, "download key (file:// or http(s):// URL)")->required();
+  auto key_arg = add_key_argument(pull, "download key (file:// or http(s):// URL)");
   pull->add_option("OUT", *out, "output file or directory (default: the stored name, here); - for stdout");
   pull->add_flag("-f,--force", options.force, "replace an existing output file");
   pull->add_flag("--fsync", options.fsync, "fsync the file before it is moved into place (survives a power loss)");
@@ -29,8 +29,10 @@ CommandRunner add_pull_command(CLI::App& app, CommandLine& line, const char* nam
   pull->add_flag("-q,--quiet", line.quiet, "no progress output");
   pull->add_flag("--json", line.json, "NDJSON events on stdout");
 
-  return [pull, key, out, &line]() -> int {
+  return [pull, key_arg, out, &line]() -> int {
     if (!pull->parsed()) return -1;
+    auto key = resolve_key(*key_arg, out.get());
+    if (!key) return usage_error(key.error().message);
     if (*out == "-" && line.json) return usage_error("pull to standard output (-) cannot also print --json events there");
     return run_with_storage(line, true, [&](Storage& storage, ProgressPrinter& printer) {
       if (*out == "-" && stdout_was_closed())

@@ -7,6 +7,7 @@
 #include "base/text.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/key_argument.h"
 #include "cli/progress_printer.h"
 #include "cli/standard_output.h"
 #include "sx/storage.h"
@@ -14,11 +15,10 @@
 namespace sx::cli {
 
 CommandRunner add_repair_command(CLI::App& app, CommandLine& line) {
-  auto key = std::make_shared<std::string>();
   auto backend = std::make_shared<std::string>();
   sx::Options& options = line.options;
   CLI::App* repair = app.add_subcommand("repair", "re-create a striped key's missing or corrupt pieces from parity");
-  repair->add_option("KEY", *key, "download key (of a push with several --backend)")->required();
+  auto key_arg = add_key_argument(repair, "download key (of a push with several --backend)");
   repair->add_option("--backend", *backend,
                      "store re-created pieces on this backend instead of where they were (a replacement host; "
                      "the key then changes)");
@@ -28,8 +28,10 @@ CommandRunner add_repair_command(CLI::App& app, CommandLine& line) {
   repair->add_flag("-q,--quiet", line.quiet, "no progress or summary on stderr");
   repair->add_flag("--json", line.json, "one JSON event on stdout, with the key");
 
-  return [repair, key, backend, &line]() -> int {
+  return [repair, key_arg, backend, &line]() -> int {
     if (!repair->parsed()) return -1;
+    auto key = resolve_key(*key_arg);
+    if (!key) return usage_error(key.error().message);
     return run_with_storage(line, false, [&](Storage& storage, ProgressPrinter& printer) {
       auto report = storage.repair(*key, *backend);
       if (!report) return fail(&printer, report.error());

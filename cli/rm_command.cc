@@ -4,6 +4,7 @@
 
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/key_argument.h"
 #include "cli/progress_printer.h"
 #include "cli/standard_output.h"
 #include "sx/storage.h"
@@ -11,11 +12,10 @@
 namespace sx::cli {
 
 CommandRunner add_rm_command(CLI::App& app, CommandLine& line) {
-  auto key = std::make_shared<std::string>();
   auto force = std::make_shared<bool>(false);
   sx::Options& options = line.options;
   CLI::App* rm = app.add_subcommand("rm", "delete a key's pieces and manifest where the backend can delete");
-  rm->add_option("KEY", *key, "download key")->required();
+  auto key_arg = add_key_argument(rm, "download key");
   rm->add_flag("-f,--force", *force,
                "also delete an unencrypted key's objects on HTTP or S3, where pieces shared with another push cannot be seen");
   rm->add_option("--passphrase", options.passphrase, "passphrase of a #s= key (also SXENGINE_PASSPHRASE)")
@@ -24,8 +24,10 @@ CommandRunner add_rm_command(CLI::App& app, CommandLine& line) {
   rm->add_flag("-q,--quiet", line.quiet, "no summary on stderr");
   rm->add_flag("--json", line.json, "one JSON event on stdout");
 
-  return [rm, key, force, &line]() -> int {
+  return [rm, key_arg, force, &line]() -> int {
     if (!rm->parsed()) return -1;
+    auto key = resolve_key(*key_arg);
+    if (!key) return usage_error(key.error().message);
     return run_with_storage(line, false, [&](Storage& storage, ProgressPrinter& printer) {
       auto report = storage.remove(*key, *force);
       if (!report) return fail(&printer, report.error());

@@ -7,6 +7,7 @@
 #include "base/text.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
+#include "cli/key_argument.h"
 #include "cli/progress_printer.h"
 #include "cli/standard_output.h"
 #include "sx/storage.h"
@@ -79,10 +80,9 @@ std::string report_text(const VerifyReport& r, bool json) {
 }  // namespace
 
 CommandRunner add_verify_command(CLI::App& app, CommandLine& line) {
-  auto key = std::make_shared<std::string>();
   sx::Options& options = line.options;
   CLI::App* verify = app.add_subcommand("verify", "fetch and check every piece of a key, writing nothing");
-  verify->add_option("KEY", *key, "download key")->required();
+  auto key_arg = add_key_argument(verify, "download key");
   verify->add_option("--passphrase", options.passphrase, "passphrase of a #s= key (also SXENGINE_PASSPHRASE)")
       ->envname("SXENGINE_PASSPHRASE");
   auto sha256 = std::make_shared<bool>(false);
@@ -91,8 +91,10 @@ CommandRunner add_verify_command(CLI::App& app, CommandLine& line) {
   verify->add_flag("-q,--quiet", line.quiet, "no progress output");
   verify->add_flag("--json", line.json, "NDJSON events on stdout: problem, then verified");
 
-  return [verify, key, sha256, &line]() -> int {
+  return [verify, key_arg, sha256, &line]() -> int {
     if (!verify->parsed()) return -1;
+    auto key = resolve_key(*key_arg);
+    if (!key) return usage_error(key.error().message);
     return run_with_storage(line, true, [&](Storage& storage, ProgressPrinter& printer) {
       auto report = storage.verify(*key, *sha256);
       if (!report) return fail(&printer, report.error());

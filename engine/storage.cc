@@ -25,6 +25,7 @@
 #include "engine/thread_pool.h"
 #include "engine/transfer_options.h"
 #include "engine/verify.h"
+#include "net/backend_identity.h"
 #include "net/event_loop.h"
 #include "net/key_router.h"
 #include "net/runtime.h"
@@ -167,12 +168,24 @@ Result<std::string> Storage::upload(const std::string& path, const std::string& 
     if (o.backends.size() >= 2) {  // striped over several backends (docs/FORMAT.md §10)
       std::vector<std::unique_ptr<net::Backend>> owned;
       std::vector<net::Backend*> backends;
+      // Compared by what they are, not how they are written: dir:/x and
+      // file:///x are one disk (net/backend_identity.h).
+      std::vector<std::string> identities, hosts;
+      for (const std::string& uri : o.backends) {
+        identities.push_back(net::backend_identity(uri, o.endpoint));
+        hosts.push_back(net::backend_host(uri, o.endpoint));
+      }
       for (std::size_t i = 0; i < o.backends.size(); ++i)
-        for (std::size_t j = 0; j < i; ++j)
-          if (o.backends[i] == o.backends[j])
-            return make_error(Errc::kInvalidArgument, "--backend " + o.backends[i].substr(0, 200) +
-                                                          " is given twice: one host holding two pieces of a stripe "
-                                                          "defeats the parity");
+        for (std::size_t j = 0; j < i; ++j) {
+          if (identities[i] == identities[j])
+            return make_error(Errc::kInvalidArgument, "--backend " + o.backends[i].substr(0, 200) + " and " +
+                                                          o.backends[j].substr(0, 200) +
+                                                          " are the same place: one host holding two pieces of a "
+                                                          "stripe defeats the parity");
+          if (hosts[i] == hosts[j] && hosts[i] != "file:" && o.progress)
+            o.progress->on_note("--backend " + o.backends[j].substr(0, 200) + " and " + o.backends[i].substr(0, 200) +
+                                   " are on one host (" + hosts[i] + "): if it fails, both are lost at once");
+        }
       for (const std::string& uri : o.backends) {
         auto opened = net::open_backend(uri, impl_->backend_options(), impl_->loop_provider());
         if (!opened) return std::move(opened).error();

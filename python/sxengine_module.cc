@@ -274,8 +274,10 @@ class PyStorage {
 
   py::dict remove(const std::string& key, bool force) {
     const sx::RemoveReport r = run<sx::RemoveReport>([&] { return storage_->remove(key, force); });
+    py::list skipped;
+    for (const std::string& why : r.skipped) skipped.append(why);
     return py::dict(py::arg("objects") = r.objects, py::arg("removed") = r.removed,
-                    py::arg("already_gone") = r.already_gone, py::arg("skipped") = r.skipped);
+                    py::arg("already_gone") = r.already_gone, py::arg("skipped") = skipped);
   }
 
   py::tuple upload_storagex_v1(const py::object& path, const py::object& name) {

@@ -144,7 +144,7 @@ K1=$("$SX" push -q --backend "${URLS[1]}q/" "$IN") && "$SX" pull -q "$K1" "$WORK
 [[ "$K1" != *'&m='* ]] && pass "one backend: no manifest copies in the key" || fail "one-backend key: $K1"
 expect_line 2 "--parity 3 over three backends is refused" "parity" \
   "$SX" push -q --parity 3 "${BACKENDS[@]}" "$IN"
-expect_line 2 "the same backend twice is refused" "given twice" \
+expect_line 2 "the same backend twice is refused" "are the same place" \
   "$SX" push -q --backend "${URLS[1]}p/" --backend "${URLS[2]}p/" --backend "${URLS[1]}p/" "$IN"
 expect_line 2 "--parity without several backends is refused" "needs at least 2 backends" \
   "$SX" push -q --parity 1 --backend "${URLS[1]}p/" "$IN"

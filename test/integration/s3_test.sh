@@ -213,6 +213,30 @@ else
   pass "the secret appears in no output, error or manifest object"
 fi
 
+# A key from a stranger (here a local file:// manifest) whose manifest names
+# objects in the user's own bucket on the configured endpoint: no request for
+# them is signed (the key's manifest does not live there) and rm sends no
+# DELETE there at all (they are not where the key lives); every object stays.
+random_file "$WORK/victim.bin" 1500000
+VKEY=$("$SX" push -q --piece-size 512K --backend "s3://$B/victim" "$WORK/victim.bin") || fail "push of the victim"
+mkdir -p "$WORK/stranger/ab"
+vurl=${VKEY%%#*}
+s3check get "$B" "victim/${vurl##*/}" "$WORK/stranger/ab/${vurl##*/}" || fail "get the victim's manifest"
+STRANGER="file://$WORK/stranger/ab/${vurl##*/}#${VKEY#*#}"
+s3check list "$B" "victim/" > "$WORK/victim.before"
+deletes_before=$(grep -c "DELETE /$B/victim/" "$RGW_LOG" 2>/dev/null || true)
+rc=0; "$SX" pull -q "$STRANGER" "$WORK/stranger.out" 2>"$WORK/stranger.err" || rc=$?
+[ "$rc" -ne 0 ] && [ ! -e "$WORK/stranger.out" ] && pass "a stranger's key naming private objects on the endpoint: not signed, not read (exit $rc)" ||
+  fail "a stranger's key read private objects with the user's credentials: exit $rc"
+rc=0; "$SX" rm "$STRANGER" 2>"$WORK/stranger-rm.err" || rc=$?
+s3check list "$B" "victim/" > "$WORK/victim.after"
+deletes_after=$(grep -c "DELETE /$B/victim/" "$RGW_LOG" 2>/dev/null || true)
+[ "$rc" -eq 1 ] && cmp -s "$WORK/victim.before" "$WORK/victim.after" && [ "$deletes_after" = "$deletes_before" ] &&
+  grep -q "skipped .*$B/victim/.*not where any of the key's manifest copies lives" "$WORK/stranger-rm.err" &&
+  pass "rm of the stranger's key: every object in the bucket left alone and named, no DELETE reached RGW" ||
+  fail "rm of the stranger's key: exit $rc, $(diff "$WORK/victim.before" "$WORK/victim.after" | head -2), DELETEs $deletes_before -> $deletes_after: $(shown "$WORK/stranger-rm.err")"
+"$SX" pull -q "$VKEY" "$WORK/victim.out" && same_file "$WORK/victim.bin" "$WORK/victim.out" "the victim's own key still pulls" ||
+  fail "the victim's key broke"
 
 # rm deletes every object of the key (signed DELETEs); the key then does not pull.
 if "$SX" rm -q "$PRIV" 2>"$WORK/rm.err"; then

@@ -214,7 +214,8 @@ expect_status 200 "a file:// key on loopback" "${gw_URL}file?key=$(enc "$LOCAL_K
 start_serve wide --listen 0.0.0.0:0
 wide_port=${wide_URL##*:}; wide_port=${wide_port%/}
 expect_status 403 "a file:// key off loopback" "http://127.0.0.1:$wide_port/file?key=$(enc "$LOCAL_KEY")"
-expect_status 200 "an http key off loopback" "http://127.0.0.1:$wide_port/file?key=$(enc "$SMALL_KEY")"
+# Off loopback the gateway reaches no internal address (nginx is on 127.0.0.1) unless allowed.
+expect_status 403 "an http key on an internal address, off loopback" "http://127.0.0.1:$wide_port/file?key=$(enc "$SMALL_KEY")"
 # A manifest served over http that names file:// pieces (the local push's
 # manifest, copied to nginx): off loopback the gateway reads none of them.
 local_manifest=${LOCAL_KEY%%#*}; local_manifest=${local_manifest#file://}
@@ -224,12 +225,15 @@ curl -s -o "$WORK/got.hostile" --max-time 30 "http://127.0.0.1:$wide_port/file?k
 ! cmp -s "$WORK/got.hostile" "$WORK/notes.txt" && [ "$(stat -c %s "$WORK/got.hostile")" -lt "$(stat -c %s "$WORK/notes.txt")" ] &&
   pass "an http manifest naming file:// pieces: none read off loopback" ||
   fail "the gateway served file:// pieces named by an http manifest"
-curl -s -o "$WORK/got.hostile-lo" --max-time 30 "${gw_URL}file?key=$(enc "$HOSTILE_KEY")"
-same_file "$WORK/notes.txt" "$WORK/got.hostile-lo" "the same manifest on loopback, where file:// objects are allowed"
+# An http key may never name file:// pieces (docs/SECURITY.md), on loopback too.
+expect_status 403 "the same manifest on loopback: an http key naming file:// pieces is refused" \
+  "${gw_URL}file?key=$(enc "$HOSTILE_KEY")"
 stop_serve wide
-start_serve widefile --listen 0.0.0.0:0 --allow-file-keys
+start_serve widefile --listen 0.0.0.0:0 --allow-file-keys --allow-private-addresses
 wide_port=${widefile_URL##*:}; wide_port=${wide_port%/}
 expect_status 200 "a file:// key off loopback with --allow-file-keys" "http://127.0.0.1:$wide_port/file?key=$(enc "$LOCAL_KEY")"
+expect_status 200 "an http key on 127.0.0.1 off loopback with --allow-private-addresses" \
+  "http://127.0.0.1:$wide_port/file?key=$(enc "$SMALL_KEY")"
 stop_serve widefile INT
 start_serve v6 --listen '[::1]:0'
 if [[ "$v6_URL" =~ ^http://\[::1\]:[0-9]+/$ ]]; then

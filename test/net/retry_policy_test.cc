@@ -83,12 +83,14 @@ TEST_CASE("a POST that may have been stored is retried at most twice") {
   CHECK(policy.decide(Errc::kTransient, CURLE_COULDNT_CONNECT, 0, 5, {}, Idempotency::kNotIdempotent, false).retry);
 }
 
-TEST_CASE("error bodies become short details") {
+TEST_CASE("error bodies become short details, never a server's text") {
   const char* xml =
       "<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code><Message></Message>"
       "<BucketName>b</BucketName></Error>";
   CHECK(s3_error_code(xml) == "SignatureDoesNotMatch");
   CHECK(describe_error_body(xml) == " (SignatureDoesNotMatch)");
-  CHECK(describe_error_body(R"({"error":"rate limited"})") == " (rate limited)");
+  CHECK(describe_error_body(R"({"error":"rate limited"})").empty());
   CHECK(describe_error_body("<html>...</html>").empty());
+  CHECK(describe_error_body("<Error><Code>root:x:0:0</Code></Error>").empty());  // not a code's shape
+  CHECK(describe_error_body("<Error><Code>NoSuchKey</Code><Message>secret text</Message></Error>") == " (NoSuchKey)");
 }
