@@ -167,6 +167,8 @@ std::string base64url(std::span<const std::uint8_t> bytes) {
 }
 
 Result<std::vector<std::uint8_t>> from_base64url(std::string_view text) {
+  // Empty ("#s="): nothing to decode, and libsodium's pointers must not be null.
+  if (text.empty()) return make_error(Errc::kInvalidArgument, "the key's fragment is empty");
   std::vector<std::uint8_t> out(text.size());
   std::size_t length = 0;
   if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &length, nullptr,

@@ -13,22 +13,10 @@
 
 #include "codec/checksum.h"
 #include "codec/manifest.h"
+#include "engine/journal_records.h"
 
 namespace sx::engine {
 namespace {
-
-std::string sealed_line(const std::string& text) {
-  const auto bytes = std::as_bytes(std::span<const char>(text.data(), text.size()));
-  return text + " " + codec::hex32(codec::crc32(bytes)) + "\n";
-}
-
-// The text of a whole, intact line; false for a torn or damaged one.
-bool unseal(std::string_view line, std::string& text) {
-  if (line.size() < 9 || line[line.size() - 9] != ' ') return false;
-  text = std::string(line.substr(0, line.size() - 9));
-  const auto bytes = std::as_bytes(std::span<const char>(text.data(), text.size()));
-  return codec::hex32(codec::crc32(bytes)) == line.substr(line.size() - 8);
-}
 
 Status write_all(int fd, const std::string& text, const std::string& path) {
   std::size_t done = 0;
@@ -41,7 +29,7 @@ Status write_all(int fd, const std::string& text, const std::string& path) {
   return {};
 }
 
-std::vector<std::string> intact_lines(int fd) {
+std::vector<std::string> read_intact_lines(int fd) {
   std::string all;
   char buffer[1 << 16];
   for (;;) {
@@ -50,14 +38,7 @@ std::vector<std::string> intact_lines(int fd) {
     if (n <= 0) break;
     all.append(buffer, static_cast<std::size_t>(n));
   }
-  std::vector<std::string> lines;
-  std::size_t at = 0;
-  for (std::size_t end; (end = all.find('\n', at)) != std::string::npos; at = end + 1) {
-    std::string text;
-    if (!unseal(std::string_view(all).substr(at, end - at), text)) break;  // torn: drop it and the rest
-    lines.push_back(std::move(text));
-  }
-  return lines;
+  return sx::engine::intact_lines(std::string_view(all));
 }
 
 }  // namespace
@@ -65,7 +46,7 @@ std::vector<std::string> intact_lines(int fd) {
 std::string JournalFile::read_header(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return {};
-  auto lines = intact_lines(fd.get());
+  auto lines = read_intact_lines(fd.get());
   return lines.empty() ? std::string() : lines[0];
 }
 
@@ -83,7 +64,7 @@ Result<JournalFile> JournalFile::open(const std::string& path, const std::string
   if (fd) {
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
       return make_error(Errc::kInvalidArgument, "another sxengine run is using " + path);
-    auto lines = intact_lines(fd.get());
+    auto lines = read_intact_lines(fd.get());
     if (!lines.empty() && lines[0].rfind(identity + " ", 0) == 0) {
       payload = lines[0].substr(identity.size() + 1);
       records.assign(lines.begin() + 1, lines.end());

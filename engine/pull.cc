@@ -14,6 +14,7 @@
 #include "codec/checksum.h"
 #include "engine/downloader.h"
 #include "engine/journal_file.h"
+#include "engine/journal_records.h"
 #include "engine/manifest_tree.h"
 #include "engine/file_digest.h"
 #include "engine/output_file.h"
@@ -150,13 +151,10 @@ Result<PullJournal> open_pull_journal(Context& ctx, const OutputFile& file, cons
   std::vector<std::string> recorded(manifest.pieces.size());
   std::uint64_t listed = 0;
   for (const std::string& record : records) {
-    std::uint64_t index = 0;
-    const auto space = record.find(' ');
-    if (space == std::string::npos) continue;
-    const auto [end, ec] = std::from_chars(record.data(), record.data() + space, index);
-    if (ec != std::errc() || end != record.data() + space || index >= recorded.size()) continue;
-    listed += recorded[index].empty();
-    recorded[index] = record.substr(space + 1);
+    auto parsed = parse_pull_record(record);
+    if (!parsed || parsed->first >= recorded.size()) continue;
+    listed += recorded[parsed->first].empty();
+    recorded[parsed->first] = std::move(parsed->second);
   }
   journal.done = verify_written_pieces(ctx, file, manifest, recorded);
   journal.refused = listed - static_cast<std::uint64_t>(std::count(journal.done.begin(), journal.done.end(), 1));

@@ -11,6 +11,7 @@
 
 #include "base/text.h"
 #include "codec/checksum.h"
+#include "engine/journal_records.h"
 #include "engine/orphans.h"
 #include "engine/unique_fd.h"
 
@@ -19,18 +20,6 @@ namespace {
 
 std::string sha256_hex(std::string_view text) {
   return text::to_hex(codec::sha256(std::as_bytes(std::span<const char>(text.data(), text.size()))));
-}
-
-// "index size crc32 key digest": one stored piece, digest the XXH3-128 of its plaintext.
-bool parse_record(const std::string& line, ResumedPiece& resumed) {
-  codec::PieceEntry& piece = resumed.entry;
-  std::istringstream in(line);
-  std::string crc, rest;
-  if (!(in >> piece.index >> piece.size >> crc >> piece.key >> resumed.digest) || (in >> rest) || crc.size() != 8 ||
-      resumed.digest.size() != 32)
-    return false;
-  const auto [end, ec] = std::from_chars(crc.data(), crc.data() + 8, piece.crc32, 16);
-  return ec == std::errc() && end == crc.data() + 8;
 }
 
 // Removes the journals of PLACE but `keep`; one another run holds is left alone.
@@ -46,11 +35,7 @@ void remove_superseded(const std::string& dir, const std::string& place, const s
 
 }  // namespace
 
-std::string PushJournal::format(const ResumedPiece& resumed) {
-  const codec::PieceEntry& piece = resumed.entry;
-  return std::to_string(piece.index) + " " + std::to_string(piece.size) + " " + codec::hex32(piece.crc32) + " " +
-         piece.key + " " + resumed.digest;
-}
+std::string PushJournal::format(const ResumedPiece& resumed) { return format_push_record(resumed); }
 
 Result<std::optional<PushJournal>> PushJournal::open(const Options& o, const std::string& backend,
                                                      const std::string& name, const InputFile& input,
@@ -94,8 +79,7 @@ Result<std::optional<PushJournal>> PushJournal::open(const Options& o, const std
     fresh.key = key->key;
     fresh.salt = key->salt;
     for (const std::string& line : records) {
-      ResumedPiece piece;
-      if (parse_record(line, piece)) journal.stored_[piece.entry.index] = std::move(piece);
+      if (auto piece = parse_push_record(line)) journal.stored_[piece->entry.index] = std::move(*piece);
     }
   }
   return std::optional(std::move(journal));

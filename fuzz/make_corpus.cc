@@ -214,6 +214,36 @@ void write_host_profiles(Corpus& corpus) {
              "https://img.example/i/plain.png\n"sv);
 }
 
+// Keys as pushes print them, then '\0' and a piece URL the policy judges.
+void write_keys(Corpus& corpus) {
+  using namespace std::string_view_literals;
+  corpus.add("http_key", "http://127.0.0.1:8080/p/0123456789abcdef0123456789abcdef.png"
+                         "#k=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+                         "\0http://127.0.0.1:8080/p/fedcba9876543210fedcba9876543210.png"sv);
+  corpus.add("file_key", "file:///home/u/.local/share/sxengine/store/ab/0123456789abcdef0123456789abcdef.png"
+                         "#s=AAECAwQFBgcICQoLDA0ODw"
+                         "\0file:///home/u/.local/share/sxengine/store/cd/../../../etc/passwd"sv);
+  corpus.add("copies", "https://a.example/p/0123456789abcdef0123456789abcdef.png#k=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+                       "&m=https%3A%2F%2Fb.example%2Fq%2F0123456789abcdef0123456789abcdef.png"
+                       "\0http://[::1]:80/x.png"sv);
+  corpus.add("plain", "http://h/x.png");
+}
+
+void write_journals(Corpus& corpus) {
+  corpus.add("push", "sxengine push journal 2 0123 x#k=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8 9a6f5b2c\n"
+                     "0 1048576 1a2b3c4d http://h/p/0123456789abcdef0123456789abcdef.png "
+                     "00112233445566778899aabbccddeeff 5e9f1a2b\n");
+  corpus.add("pull", "sxengine pull journal 2 abc - 01234567\n3 00112233445566778899aabbccddeeff 89abcdef\n"
+                     "4 00112233445566778899aabbccddeeff 7654321\n");
+}
+
+void write_s3_errors(Corpus& corpus) {
+  corpus.add("no_such_key", "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>NoSuchKey</Code>"
+                            "<Message>The specified key does not exist.</Message><Key>x</Key></Error>");
+  corpus.add("json", "{\"error\": \"rate limited\", \"code\": 429}");
+  corpus.add("html", "<html><body><h1>502 Bad Gateway</h1></body></html>");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -223,12 +253,15 @@ int main(int argc, char** argv) {
   }
   const fs::path dir(argv[1]);
   Corpus reader(dir, "piece_reader"), header(dir, "piece_header"), manifest(dir, "manifest"),
-      host(dir, "host_profile");
+      host(dir, "host_profile"), keys(dir, "download_key"), journals(dir, "journal"), s3(dir, "s3_error");
   if (!write_pieces(reader, header)) return 1;
   write_stb_pngs(reader);
   write_manifests(manifest);
   write_host_profiles(host);
-  for (const Corpus* c : {&reader, &header, &manifest, &host})
+  write_keys(keys);
+  write_journals(journals);
+  write_s3_errors(s3);
+  for (const Corpus* c : {&reader, &header, &manifest, &host, &keys, &journals, &s3})
     if (!c->ok()) return 1;
   std::printf("make_corpus: %d piece_reader, %d piece_header, %d manifest, %d host_profile seeds in %s\n",
               reader.count(), header.count(), manifest.count(), host.count(), dir.c_str());

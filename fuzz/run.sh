@@ -3,7 +3,8 @@
 #
 #   fuzz/run.sh [TARGET|all] [SECONDS]     (default: all, 60 s per target)
 #
-# TARGET is piece_reader, piece_header, manifest or host_profile. Uses its own
+# TARGET is piece_reader, piece_header, manifest, host_profile, download_key,
+# journal or s3_error. Uses its own
 # build directory, build-fuzz/ (clang, -Dfuzz=true), configured once:
 #   build-fuzz/corpus/T        seeds from make_corpus, regenerated each run
 #   build-fuzz/corpus-work/T   the growing working corpus (kept between runs)
@@ -14,7 +15,7 @@ set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD="$ROOT/build-fuzz"
-ALL_TARGETS=(piece_reader piece_header manifest host_profile)
+ALL_TARGETS=(piece_reader piece_header manifest host_profile download_key journal s3_error)
 TARGET=${1:-all}
 SECONDS_PER_TARGET=${2:-60}
 
