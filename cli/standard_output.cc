@@ -1,6 +1,7 @@
 #include "cli/standard_output.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -45,6 +46,7 @@ std::string save_key(std::string_view key) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return {};
+  ::chmod(dir.c_str(), 0700);  // keys are bearer secrets
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
                            std::chrono::system_clock::now().time_since_epoch()).count();
   const std::filesystem::path path = dir / ("push-" + std::to_string(seconds) + "-" + std::to_string(::getpid()) + ".key");

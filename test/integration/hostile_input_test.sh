@@ -163,7 +163,7 @@ GOODKEY=$KEY GOODPNG=$KEYPNG GOOD=$SRC
 expect_error "key that does not exist" "nope.png" "$OUT/nokey" "$SX" pull -q "file://$WORK/nope.png" "$OUT/nokey"
 expect_error "key that is not a URL" "not a download key" "$OUT/noturl" "$SX" pull -q "$GOODPNG" "$OUT/noturl"
 expect_error "key that is plain words" "not a download key" "$OUT/words" "$SX" pull -q "hello world" "$OUT/words"
-expect_error "empty key" "not a download key" "$OUT/empty" "$SX" pull -q "" "$OUT/empty"
+expect_error "empty key" "a download key is required" "$OUT/empty" "$SX" pull -q "" "$OUT/empty"
 expect_error "key is a data piece" "data piece" "$OUT/datakey" "$SX" pull -q "file://$(piece piece "$GOODPNG" 0)" "$OUT/datakey"
 expect_error "info on a data piece" "data piece" "$OUT/none" "$SX" info "file://$(piece piece "$GOODPNG" 0)"
 expect_error "key is not a PNG" "not a PNG" "$OUT/notpng" "$SX" pull -q "file://$GOOD" "$OUT/notpng"
