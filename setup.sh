@@ -44,7 +44,7 @@ build() {
   fi
 }
 
-# The Python package (README §Python): .venv/ in the checkout with Debian's
+# The Python package (docs/PYTHON.md): .venv/ in the checkout with Debian's
 # python3 (its pybind11, meson-python, pytest and Pillow visible), the package
 # built into it from this tree (build-python/ keeps the build incremental),
 # then the pytest suite run from outside the tree against what was installed.

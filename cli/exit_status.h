@@ -1,4 +1,4 @@
-// Exit statuses scripts can branch on (README §Exit status), and the one
+// Exit statuses scripts can branch on (docs/CLI.md §Exit statuses), and the one
 // line every failure prints.
 #pragma once
 

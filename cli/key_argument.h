@@ -1,6 +1,6 @@
 // Where a command's download key comes from: the KEY argument, or, so that
 // it never shows in `ps` or shell history, --key-file FILE (- for stdin: its
-// first line) or the SXENGINE_KEY environment variable (README §Keys).
+// first line) or the SXENGINE_KEY environment variable (docs/CLI.md, "The key off the command line").
 #pragma once
 
 #include <memory>

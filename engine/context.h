@@ -37,20 +37,30 @@ struct Context {
   // The key's further manifest copies (its &m= parts), tried in order when
   // the first fails (fetch_manifest_copies).
   std::vector<std::string> manifest_alternates;
+  // Ends every request of this operation still in flight (EventLoop::cancel):
+  // a piece that fails for good stops the others at once instead of the
+  // operation waiting for each of them (FirstError calls it). May be empty.
+  std::function<void()> stop_requests;
 
   bool cancelled() const { return cancel.requested(); }
   long all_retries() const { return retries() + refetches.load(); }
 };
 
 // The first failure of a set of concurrent pieces; later ones are dropped
-// (they are usually consequences). Setting it cancels the rest.
+// (they are usually consequences). Setting it cancels the rest: the token
+// stops new work, and the operation's requests in flight are ended at once.
 class FirstError {
  public:
-  explicit FirstError(CancelToken& cancel) : cancel_(cancel) {}
+  explicit FirstError(Context& ctx) : cancel_(ctx.cancel), stop_requests_(ctx.stop_requests) {}
   void set(Error error) {
-    std::lock_guard lock(mutex_);
-    if (!error_) error_ = std::move(error);
-    cancel_.request();
+    bool first = false;
+    {
+      std::lock_guard lock(mutex_);
+      first = !error_;
+      if (first) error_ = std::move(error);
+      cancel_.request();
+    }
+    if (first && stop_requests_) stop_requests_();  // outside the lock: it may complete requests inline
   }
   std::optional<Error> take() {
     std::lock_guard lock(mutex_);
@@ -59,6 +69,7 @@ class FirstError {
 
  private:
   CancelToken& cancel_;
+  std::function<void()> stop_requests_;
   std::mutex mutex_;  // guards error_
   std::optional<Error> error_;
 };

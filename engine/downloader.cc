@@ -47,7 +47,7 @@ class Fetch {
         // Pixel buffers are needed only while a worker decodes: one per worker, not per slot.
         decoders_(static_cast<std::size_t>(ctx.pool.size()), 0, codec::pixel_bytes(manifest.width, manifest.height)),
         transforms_(static_cast<std::size_t>(ctx.pool.size()), content_key),
-        failure_(ctx.cancel),
+        failure_(ctx),
         encrypted_(manifest.encryption != "none"),
         authenticated_(encrypted_ && content_key.has_value()),
         content_key_(content_key),

@@ -1,6 +1,6 @@
 // rm: deletes every piece and every manifest piece of a key where the
 // backend can delete (local store and dir:, HTTP DELETE, S3). Pieces still
-// used by another key are kept (README §rm says how that is known).
+// used by another key are kept (docs/CLI.md §`sxengine rm` says how that is known).
 #pragma once
 
 #include <optional>

@@ -5,6 +5,7 @@
 
 #include <mutex>
 #include <new>
+#include <utility>
 
 #include "base/text.h"
 #include "codec/storagex_v1_writer.h"
@@ -12,6 +13,7 @@
 #include "engine/cancel_token.h"
 #include "engine/checked_manifest.h"
 #include "engine/key_policy.h"
+#include "engine/key_session.h"
 #include "engine/download_key.h"
 #include "engine/downloader.h"
 #include "engine/manifest_tree.h"
@@ -62,6 +64,7 @@ struct Storage::Impl {
   std::unique_ptr<net::EventLoop> loop;  // created when a network backend needs it
   net::OperationId last_operation = 0;
   net::OperationId operation = 0;  // of the running operation; 0 between operations
+  bool cancel_pending = false;     // cancel() came between operations: the next one starts cancelled
 
   Result<net::EventLoop*> event_loop() {
     std::lock_guard lock(loop_mutex);
@@ -78,27 +81,31 @@ struct Storage::Impl {
     return loop.get();
   }
 
-  net::BackendOptions backend_options() const {
-    net::BackendOptions b;
-    b.endpoint = options.endpoint;
-    b.acl = options.acl;
-    b.sign_payload = options.s3_sign_payload;
-    b.explicit_cacert = !options.cacert.empty();
-    b.operation = operation;
-    b.check_body = engine::png_body_check(codec::kDefaultLimits);
-    return b;
-  }
+  net::BackendOptions backend_options() const { return engine::backend_options(options, operation); }
 
   std::function<Result<net::EventLoop*>()> loop_provider() {
     return [this] { return event_loop(); };
   }
 
+  // Requests retried so far, for the progress line.
+  std::function<long()> retries() {
+    return [this] {
+      std::lock_guard lock(loop_mutex);
+      return loop ? loop->retries() : 0L;
+    };
+  }
+
+  // Ends the running operation's requests in flight (a piece failed for good).
+  std::function<void()> stop_requests() {
+    return [this] {
+      std::lock_guard lock(loop_mutex);
+      if (loop && operation != 0) loop->cancel(operation);
+    };
+  }
+
   engine::Context context() {
-    return engine::Context{options, pool, cancel_token, codec::kDefaultLimits, codec::ManifestLimits{},
-                           [this] {
-                             std::lock_guard lock(loop_mutex);
-                             return loop ? loop->retries() : 0L;
-                           }};
+    return engine::Context{options, pool, cancel_token, codec::kDefaultLimits, codec::ManifestLimits{}, retries(),
+                           {0}, {}, {}, stop_requests()};
   }
 
   // Every public operation runs through here: a fresh cancel state, its own
@@ -109,6 +116,7 @@ struct Storage::Impl {
       std::lock_guard lock(loop_mutex);
       operation = ++last_operation;
       cancel_token.reset();
+      if (std::exchange(cancel_pending, false)) cancel_token.request();  // a cancel() that came first
     }
     Result<T> result = make_error(Errc::kIo, "no result");
     try {
@@ -140,19 +148,11 @@ struct Storage::Impl {
       policy_options.s3_endpoint = options.endpoint;
       auto policy = engine::KeyPolicy::for_key(manifest_urls, policy_options);
       if (!policy) return std::move(policy).error();
-      net::BackendOptions b = backend_options();
-      b.sign_keys = policy->may_sign();
-      net::KeyRouter router(b, loop_provider());
-      if (auto first = router.route(opened->url); !first) return std::move(first).error();
-      if (policy->public_only())
-        if (auto l = event_loop()) (*l)->restrict_to_public(operation);
-      auto ctx = context();
-      ctx.limit_get_retries = [&router](int retries) { router.limit_retries(retries); };
-      ctx.manifest_alternates = opened->alternates;
-      auto checked = engine::open_manifest(ctx, router, *policy, opened->url, opened->content_key);
+      engine::KeySession session(options, pool, cancel_token, operation, *policy, loop_provider(), retries(),
+                                 stop_requests());
+      auto checked = session.open(opened->url, opened->alternates, opened->content_key);
       if (!checked) return std::move(checked).error();
-      engine::PolicyGuard guarded(router, *policy);
-      return run(ctx, guarded, *checked, *opened);
+      return run(session.context(), session.backend(), *checked, *opened);
     });
   }
 };
@@ -293,7 +293,10 @@ Result<RepairReport> Storage::repair(const std::string& key, const std::string& 
 
 void Storage::cancel() {
   std::lock_guard lock(impl_->loop_mutex);
-  if (impl_->operation == 0) return;  // nothing runs: the next operation starts afresh
+  if (impl_->operation == 0) {  // latched: the next operation to start is cancelled at once
+    impl_->cancel_pending = true;
+    return;
+  }
   impl_->cancel_token.request();
   if (impl_->loop) impl_->loop->cancel(impl_->operation);
 }

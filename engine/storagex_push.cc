@@ -76,7 +76,7 @@ Result<StoragexPushed> storagex_push(Context& ctx, net::Backend& backend, const 
   const std::size_t png_bound = codec::StoragexV1ImageWriter(width, height).max_png_bytes();
   const std::size_t max_object = backend.limits().max_bytes;
   PieceWindow window(window_slots(ctx.options.parallel, ctx.pool.size(), backend.synchronous()), png_bound, capacity);
-  FirstError failure(ctx.cancel);
+  FirstError failure(ctx);
   std::mutex meta_mutex;  // guards meta.pieces and stored
   codec::StoragexMeta meta;
   meta.filename = name.empty() ? default_name(path) : name;

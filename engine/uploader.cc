@@ -53,7 +53,7 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
   const bool scratch = source.needs_scratch();
   PieceWindow readers(scratch ? static_cast<std::size_t>(ctx_.pool.size()) + 1 : 1, 0,
                       scratch ? geometry_.capacity() : 0);
-  FirstError failure(ctx_.cancel);
+  FirstError failure(ctx_);
   std::mutex entries_mutex;  // guards entries
   std::vector<codec::PieceEntry> entries;
   std::uint64_t offset = 0;

@@ -4,15 +4,11 @@
 
 #include "base/text.h"
 #include "engine/cancel_token.h"
-#include "engine/context.h"
 #include "engine/downloader.h"
-#include "engine/manifest_tree.h"
-#include "engine/png_body_check.h"
+#include "engine/key_session.h"
 #include "engine/thread_pool.h"
 #include "engine/transfer_options.h"
-#include "net/backend.h"
 #include "net/event_loop.h"
-#include "net/key_router.h"
 
 namespace sx::gateway {
 
@@ -43,16 +39,6 @@ net::TransferOptions transfer_options(const Options& options) {
   net::TransferOptions t = engine::transfer_options(options);
   t.max_in_flight *= 2;
   return t;
-}
-
-// As pull's (engine/storage.cc), with the fetch's own operation id.
-net::BackendOptions backend_options_for(const Options& options, net::OperationId operation) {
-  net::BackendOptions b;
-  b.endpoint = options.endpoint;
-  b.explicit_cacert = !options.cacert.empty();
-  b.operation = operation;
-  b.check_body = engine::png_body_check(codec::kDefaultLimits);
-  return b;
 }
 
 }  // namespace
@@ -133,29 +119,19 @@ void PieceFetcher::fetch(const Job& job) {
     if (stopping_) control->token.request();
     running_.insert(control);
   }
-  engine::Context ctx{options_, *pool_, control->token, codec::kDefaultLimits, codec::ManifestLimits{},
-                      [loop] { return loop->retries(); }};
+  // The key's session, as pull's: its policy, routed and guarded backends.
   const engine::KeyPolicy& policy = job.file->manifest.policy();
-  net::BackendOptions backend_options = backend_options_for(options_, control->operation);
-  backend_options.sign_keys = policy.may_sign();
-  if (policy.public_only()) loop->restrict_to_public(control->operation);
-  Status status;
-  // Each piece through the backend its URL needs (a striped key's pieces
-  // live on several hosts, of any kind), behind the key's policy.
-  net::KeyRouter router(backend_options, [loop]() -> Result<net::EventLoop*> { return loop; });
-  const std::string& piece_key = job.file->manifest->pieces[job.index].key;
-  engine::PolicyGuard guarded(router, policy);
-  if (auto first = router.route(piece_key); !first) {
-    status = std::move(first).error();
-  } else {
-    engine::Downloader downloader(ctx, guarded, job.file->manifest, job.file->content_key);
-    const engine::IndexRange one{job.index, job.index + 1};
-    status = downloader.fetch({&one, 1}, [&](const codec::PieceEntry&, std::span<const std::byte> payload) -> Status {
-      if (payload.size() != buffer->size()) return make_error(Errc::kCorrupt, "piece size differs from the manifest");
-      std::memcpy(buffer->data(), payload.data(), payload.size());
-      return {};
-    });
-  }
+  engine::KeySession session(options_, *pool_, control->token, control->operation, policy,
+                             [loop]() -> Result<net::EventLoop*> { return loop; }, [loop] { return loop->retries(); },
+                             [control, loop] { control->cancel(*loop); });
+  engine::Downloader downloader(session.context(), session.backend(), job.file->manifest, job.file->content_key);
+  const engine::IndexRange one{job.index, job.index + 1};
+  const Status status =
+      downloader.fetch({&one, 1}, [&](const codec::PieceEntry&, std::span<const std::byte> payload) -> Status {
+        if (payload.size() != buffer->size()) return make_error(Errc::kCorrupt, "piece size differs from the manifest");
+        std::memcpy(buffer->data(), payload.data(), payload.size());
+        return {};
+      });
   control->end(*loop);
   {
     std::lock_guard lock(mutex_);
@@ -179,25 +155,19 @@ Result<engine::CheckedManifest> PieceFetcher::fetch_manifest(const std::string& 
     running_.insert(control);
   }
   net::EventLoop* loop = loop_.get();
-  engine::Context ctx{options_, *pool_, control->token, codec::kDefaultLimits, codec::ManifestLimits{},
-                      [loop] { return loop->retries(); }};
   Result<engine::CheckedManifest> result = make_error(Errc::kIo, "no result");
   // The key's first manifest URL, else each copy it names (a striped push
-  // stores one on every backend), as pull reads them.
+  // stores one on every backend), as pull reads them, in the key's session.
   std::vector<std::string> manifest_urls{url};
   manifest_urls.insert(manifest_urls.end(), alternates.begin(), alternates.end());
   auto policy = engine::KeyPolicy::for_key(manifest_urls, policy_);
   if (!policy) {
     result = std::move(policy).error();
   } else {
-    net::BackendOptions backend_options = backend_options_for(options_, control->operation);
-    backend_options.sign_keys = policy->may_sign();
-    if (policy->public_only()) loop->restrict_to_public(control->operation);
-    net::KeyRouter router(backend_options, [loop]() -> Result<net::EventLoop*> { return loop; });
-    ctx.limit_get_retries = [&router](int retries) { router.limit_retries(retries); };
-    ctx.manifest_alternates = alternates;
-    if (auto first = router.route(url); !first) result = std::move(first).error();
-    else result = engine::open_manifest(ctx, router, *policy, url, content_key);
+    engine::KeySession session(options_, *pool_, control->token, control->operation, *policy,
+                               [loop]() -> Result<net::EventLoop*> { return loop; }, [loop] { return loop->retries(); },
+                               [control, loop] { control->cancel(*loop); });
+    result = session.open(url, alternates, content_key);
   }
   control->end(*loop);
   std::lock_guard lock(mutex_);

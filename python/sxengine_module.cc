@@ -1,4 +1,4 @@
-// sxengine._sxengine: sx::Storage for Python (README §Python). The one
+// sxengine._sxengine: sx::Storage for Python (docs/PYTHON.md). The one
 // translation unit that includes pybind11.
 //
 // Every transfer runs on a thread of its own with the GIL released while the

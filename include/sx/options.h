@@ -73,7 +73,7 @@ struct Options {
   // the page cache either way; fsync costs about 2.5 × the write here.
   bool fsync = false;
   // Continue an interrupted push or pull of the same file, key and options
-  // from its journal (README §Resume); false (--no-resume) starts over.
+  // from its journal (docs/CLI.md §Resume); false (--no-resume) starts over.
   bool resume = true;
   // Encrypt pieces and manifest (AES-256-GCM, key in the download key's
   // #k= fragment). Costs one pass over the data (~2.7 GB/s per core).

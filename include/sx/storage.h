@@ -145,7 +145,10 @@ class Storage {
   // stripe lost more pieces than its parity.
   Result<RepairReport> repair(const std::string& key, const std::string& backend = {});
 
-  // Requests in-flight work to stop (any thread, e.g. a SIGINT watcher).
+  // Requests the running operation to stop (any thread, e.g. a SIGINT
+  // watcher): it ends with kCancelled. Latched: a cancel() that comes while
+  // no operation runs cancels the next one to start, at once, so a Ctrl-C
+  // that lands just before an operation begins is never lost.
   void cancel();
 
  private:

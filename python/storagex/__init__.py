@@ -6,7 +6,7 @@
     Storage().download_file(key, file_name)
 
 It writes the storagex v1 format exactly (one chunk is width * height * 3 - 4
-bytes), so storagex 0.3 reads what it stores; see README §Python for what
+bytes), so storagex 0.3 reads what it stores; see docs/PYTHON.md for what
 differs (pieces go to your own backends, the local store by default).
 """
 

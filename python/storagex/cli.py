@@ -1,6 +1,6 @@
 """The storagex command: storagex upload FILE, storagex download KEY OUT.
 
-Prints what storagex 0.3 printed (its transcript in README §Python), so
+Prints what storagex 0.3 printed (its transcript in docs/PYTHON.md), so
 scripts that read its output keep working; errors are one line on stderr.
 """
 
@@ -12,7 +12,7 @@ from storagex.storage import Storage, log
 
 USAGE = "usage: storagex upload FILE\n       storagex download KEY OUT\n"
 
-# The exit statuses of sxengine's own CLI (README §Exit status).
+# The exit statuses of sxengine's own CLI (docs/CLI.md §Exit statuses).
 EXIT_STATUS = {
     sxengine.UsageError: 2,
     sxengine.NotFoundError: 3,

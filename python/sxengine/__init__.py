@@ -5,7 +5,7 @@
     key = storage.upload("big.iso")
     path = storage.download(key, "copy.iso")
 
-Storage's keyword arguments are the CLI's transfer options (README §Python
+Storage's keyword arguments are the CLI's transfer options (docs/PYTHON.md
 lists them); every failure raises a subclass of sxengine.Error carrying the
 engine's one-line message; Ctrl-C (KeyboardInterrupt) cancels a transfer and
 leaves no partial file.

@@ -1,4 +1,4 @@
-# State an earlier run left is evidence, never proof (README §Resume and
+# State an earlier run left is evidence, never proof (docs/CLI.md §Resume and
 # integrity): against a real nginx on 127.0.0.1 and the local store, a
 # resumed pull re-checks the temp file's pieces (flipped bytes, a punched
 # hole, a planted temp file and journal), a resumed push re-checks its

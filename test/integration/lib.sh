@@ -43,7 +43,7 @@ same_file() {  # same_file A B WHAT
   if cmp -s "$1" "$2"; then pass "$3"; else fail "$3: $1 and $2 differ"; fi
 }
 
-# expect_fail WHAT PATTERN CMD...: CMD must fail with one of the README's
+# expect_fail WHAT PATTERN CMD...: CMD must fail with one of the exit statuses of docs/CLI.md
 # exit statuses (1..7; never a crash or a signal) and PATTERN in its stderr.
 # expect_exit N WHAT PATTERN CMD...: the same, with exactly status N.
 expect_fail() { expect_exit any "$@"; }

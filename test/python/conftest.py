@@ -1,4 +1,4 @@
-"""Shared fixtures of the Python tests (README §Tests).
+"""Shared fixtures of the Python tests (docs/DEVELOPING.md).
 
 They run against the package installed in .venv, from outside the source
 tree (a package folder in the current directory would shadow the installed
