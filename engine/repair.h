@@ -15,7 +15,7 @@
 #include "engine/download_key.h"
 #include "net/backend.h"
 #include "sx/error.h"
-#include "sx/storage.h"
+#include "sx/reports.h"
 
 namespace sx::engine {
 

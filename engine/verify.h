@@ -10,7 +10,7 @@
 #include "engine/checked_manifest.h"
 #include "engine/context.h"
 #include "net/backend.h"
-#include "sx/storage.h"
+#include "sx/reports.h"
 
 namespace sx::engine {
 

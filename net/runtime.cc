@@ -6,7 +6,7 @@
 
 #include <mutex>
 
-#include "sx/storage.h"
+#include "sx/runtime.h"
 
 namespace sx::net {
 

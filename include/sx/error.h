@@ -1,6 +1,7 @@
 // The one error type shared by every module (STYLE.md §2).
 #pragma once
 
+#include "sx/export.h"
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,7 +22,7 @@ enum class Errc : std::uint8_t {
   kLimit,            // a configured bound (size, dimensions, count) was exceeded
 };
 
-std::string_view errc_name(Errc code);
+SX_EXPORT std::string_view errc_name(Errc code);
 
 struct Error {
   Errc code;

@@ -14,7 +14,7 @@ struct Options {
   // Where push stores pieces: "" = the local store under $XDG_DATA_HOME,
   // "dir:PATH", "file:///PATH", "http(s)://HOST/PREFIX/".
   std::string backend;
-  // --- Parity (issue 15) ---
+  // --- Parity over several backends (docs/FORMAT.md §10) ---
   // Several backends (--backend given more than once; any mix): push stripes
   // pieces over them (docs/FORMAT.md §10) and stores the manifest on each.
   // When set, `backend` is ignored by push; repair stores re-created pieces

@@ -1,13 +1,18 @@
-// Progress events of a push or pull. Called from any thread, concurrently:
-// implementations synchronize themselves and return quickly.
+// Progress events of a push or pull. Called concurrently from the worker
+// threads (pieces), the event loop's thread (retries) and the thread that
+// called the operation (start, resume, note, finish): implementations
+// synchronize themselves and return quickly, and must not call back into
+// the Storage that reports to them.
 #pragma once
 
 #include <cstdint>
 #include <string_view>
 
+#include "sx/export.h"
+
 namespace sx {
 
-class ProgressSink {
+class SX_EXPORT ProgressSink {
  public:
   virtual ~ProgressSink() = default;
   // `total_bytes` is 0 when unknown (push from stdin).

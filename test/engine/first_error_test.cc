@@ -29,7 +29,8 @@ namespace {
 
 // PUTs complete on the backend's own thread after `delay` (in any order);
 // the `fail_at`-th PUT fails with kDenied at once; stop() completes every
-// pending PUT with kCancelled, as EventLoop::cancel does.
+// pending PUT with kCancelled and refuses later ones of the operation, as
+// EventLoop::cancel does.
 class AsyncFakeBackend final : public net::Backend {
  public:
   AsyncFakeBackend(std::chrono::milliseconds delay, int fail_at) : delay_(delay), fail_at_(fail_at) {
@@ -45,6 +46,10 @@ class AsyncFakeBackend final : public net::Backend {
   }
   void put(const std::string& name, std::span<const std::byte>, net::PutDone done) override {
     std::unique_lock lock(mutex_);
+    if (stopped_) {
+      lock.unlock();
+      return done(make_error(Errc::kCancelled, "cancelled"));
+    }
     if (++puts_ == fail_at_) {
       lock.unlock();
       return done(make_error(Errc::kDenied, "PUT " + name + ": HTTP 403"));
@@ -65,6 +70,7 @@ class AsyncFakeBackend final : public net::Backend {
     std::deque<Pending> cancelled;
     {
       std::lock_guard lock(mutex_);
+      stopped_ = true;
       cancelled.swap(pending_);
     }
     for (Pending& p : cancelled) p.done(make_error(Errc::kCancelled, "cancelled"));
@@ -101,11 +107,12 @@ class AsyncFakeBackend final : public net::Backend {
 
   std::chrono::milliseconds delay_;
   int fail_at_;
-  std::mutex mutex_;  // guards pending_, puts_, stopping_, rng_
+  std::mutex mutex_;  // guards pending_, puts_, stopping_, stopped_, rng_
   std::condition_variable wake_;
   std::deque<Pending> pending_;
   int puts_ = 0;
   bool stopping_ = false;
+  bool stopped_ = false;  // stop() ran: the operation is cancelled
   std::minstd_rand rng_{42};
   std::thread thread_;
 };

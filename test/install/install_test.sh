@@ -25,6 +25,17 @@ for f in bin/sxengine share/man/man1/sxengine.1 include/sx/storage.h include/sx/
   found=$(find "$DEST" -path "*/$f" | head -1)
   [ -n "$found" ] && pass "$f installed" || fail "$f not installed"
 done
+# The library exports its public API only: every defined dynamic symbol is
+# sx::Storage, sx::Runtime, sx::ProgressSink, sx::version_text or
+# sx::errc_name (hidden visibility, include/sx/export.h); none of the
+# engine's, the network's or the codec's internals, nor a bundled library's.
+if [ -n "$lib" ]; then
+  nm -D --defined-only "$lib" | awk '{print $3}' | c++filt > "$WORK/exports"
+  leaked=$(grep -v -E '^(sx::(Storage|Runtime|ProgressSink)[^a-zA-Z_]|sx::version_text(\[|\()|sx::errc_name\(|(typeinfo|vtable) (name )?for sx::(ProgressSink|Storage)$|_init$|_fini$|__bss_start$|_edata$|_end$)' "$WORK/exports" || true)
+  [ "$(grep -c . "$WORK/exports")" -gt 5 ] && [ -z "$leaked" ] &&
+    pass "libsxengine.so exports only the public API ($(grep -c . "$WORK/exports") symbols)" ||
+    fail "libsxengine.so exports internals: $(printf '%s' "$leaked" | head -5 | tr '\n' ';') ($(printf '%s\n' "$leaked" | grep -c .) in all)"
+fi
 # Public headers include only the standard library and each other.
 bad=$(grep -h '^#include' "$DEST"/*/*/include/sx/*.h "$DEST"/*/include/sx/*.h 2>/dev/null |
       grep -v -E '^#include (<[a-z_]+>|"sx/[a-z_]+\.h")$' || true)
