@@ -10,8 +10,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "engine/orphans.h"
-#include "engine/unique_fd.h"
+#include "engine/push/orphans.h"
+#include "engine/core/unique_fd.h"
 
 namespace sx::cli {
 namespace {

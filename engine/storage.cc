@@ -10,23 +10,23 @@
 #include "base/text.h"
 #include "codec/storagex_v1_writer.h"
 #include "codec/versions.h"
-#include "engine/cancel_token.h"
-#include "engine/checked_manifest.h"
-#include "engine/key_policy.h"
-#include "engine/key_session.h"
-#include "engine/download_key.h"
-#include "engine/downloader.h"
-#include "engine/manifest_tree.h"
-#include "engine/png_body_check.h"
-#include "engine/pull.h"
-#include "engine/remove.h"
-#include "engine/repair.h"
-#include "engine/push.h"
-#include "engine/striped_push.h"
-#include "engine/storagex_push.h"
-#include "engine/thread_pool.h"
-#include "engine/transfer_options.h"
-#include "engine/verify.h"
+#include "engine/core/cancel_token.h"
+#include "engine/keys/checked_manifest.h"
+#include "engine/keys/key_policy.h"
+#include "engine/keys/key_session.h"
+#include "engine/core/download_key.h"
+#include "engine/pull/downloader.h"
+#include "engine/ops/manifest_tree.h"
+#include "engine/core/png_body_check.h"
+#include "engine/pull/pull.h"
+#include "engine/ops/remove.h"
+#include "engine/stripe/repair.h"
+#include "engine/push/push.h"
+#include "engine/stripe/striped_push.h"
+#include "engine/push/storagex_push.h"
+#include "engine/core/thread_pool.h"
+#include "engine/core/transfer_options.h"
+#include "engine/ops/verify.h"
 #include "net/backend_identity.h"
 #include "net/event_loop.h"
 #include "net/key_router.h"
@@ -133,7 +133,7 @@ struct Storage::Impl {
   }
 
   // What every operation on a key does first, in one operation scope: open
-  // the key, its policy (engine/key_policy.h), the backend that reads it
+  // the key, its policy (engine/keys/key_policy.h), the backend that reads it
   // (each object through the backend its URL needs, behind the policy), a
   // context, and the checked manifest; then `run` them.
   template <class T, class Run>

@@ -1,6 +1,6 @@
-// Fuzzes the download-key parser (engine/download_key.cc): a key is input
+// Fuzzes the download-key parser (engine/core/download_key.cc): a key is input
 // from whoever made it. A parsed key must format and parse back to itself,
-// and its policy (engine/key_policy.cc) must judge any URL without failing.
+// and its policy (engine/keys/key_policy.cc) must judge any URL without failing.
 //
 // Input: KEY [ '\0' URL ]: URL is judged by the key's policy (may_read,
 // may_change), as a manifest's piece URLs are.
@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "engine/download_key.h"
-#include "engine/key_policy.h"
+#include "engine/core/download_key.h"
+#include "engine/keys/key_policy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace engine = sx::engine;

@@ -1,4 +1,4 @@
-// Fuzzes the resume journals' text (engine/journal_records.cc): a journal
+// Fuzzes the resume journals' text (engine/core/journal_records.cc): a journal
 // is a file any earlier run, a crash or anyone with access left. Every
 // intact line is parsed as a push and a pull record; a parsed push record
 // must format back to the same line.
@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "engine/journal_records.h"
+#include "engine/core/journal_records.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace engine = sx::engine;

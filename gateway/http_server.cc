@@ -386,7 +386,7 @@ Result<MemoryBudget> memory_budget(std::size_t cache_bytes, int parallel) {
   MemoryBudget b;
   b.manifests = cache_bytes / 16;
   // A fetch in flight holds the received image and its decoded pixels
-  // (engine/downloader.cc) besides the payload the cache counts.
+  // (engine/pull/downloader.cc) besides the payload the cache counts.
   b.fetch_buffers = static_cast<std::size_t>(std::max(1, parallel)) * 2 * kBudgetPieceBytes;
   const std::size_t fixed = b.manifests + b.fetch_buffers;
   if (cache_bytes < fixed + 4 * kBudgetPieceBytes)

@@ -2,7 +2,7 @@
 
 #include "base/text.h"
 #include "codec/checksum.h"
-#include "engine/download_key.h"
+#include "engine/core/download_key.h"
 
 namespace sx::gateway {
 namespace {

@@ -1,6 +1,6 @@
 // From a client's ?key= to an opened file: the key parsed, the manifest
 // taken from the cache or fetched (and checked against the key's policy,
-// engine/checked_manifest.h). Also how an engine error becomes an HTTP status, with a
+// engine/keys/checked_manifest.h). Also how an engine error becomes an HTTP status, with a
 // reason that never shows the key's #k=/#s= fragment.
 #pragma once
 

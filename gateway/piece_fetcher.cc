@@ -3,11 +3,11 @@
 #include <cstring>
 
 #include "base/text.h"
-#include "engine/cancel_token.h"
-#include "engine/downloader.h"
-#include "engine/key_session.h"
-#include "engine/thread_pool.h"
-#include "engine/transfer_options.h"
+#include "engine/core/cancel_token.h"
+#include "engine/pull/downloader.h"
+#include "engine/keys/key_session.h"
+#include "engine/core/thread_pool.h"
+#include "engine/core/transfer_options.h"
 #include "net/event_loop.h"
 
 namespace sx::gateway {

@@ -1,6 +1,6 @@
 // The gateway's side of the engine: one worker pool and one event loop for
 // every request (both thread-safe by contract), a few fetch threads that run
-// the engine's piece-fetching API (engine/downloader.h) for the pieces the
+// the engine's piece-fetching API (engine/pull/downloader.h) for the pieces the
 // responses ask for, one piece per Downloader::fetch, each as its own event
 // loop operation so that it can be cancelled alone (docs/GATEWAY.md §Threads).
 #pragma once
@@ -20,8 +20,8 @@
 
 #include "codec/manifest.h"
 #include "codec/piece_crypto.h"
-#include "engine/checked_manifest.h"
-#include "engine/key_policy.h"
+#include "engine/keys/checked_manifest.h"
+#include "engine/keys/key_policy.h"
 #include "gateway/piece_cache.h"
 #include "sx/error.h"
 #include "sx/options.h"
@@ -47,7 +47,7 @@ class PieceFetcher {
  public:
   // `options.parallel` fetch threads (pieces in flight, all clients
   // together); `options.workers` decode threads. `policy` is what every
-  // key is held to (engine/key_policy.h): a gateway off loopback reads no
+  // key is held to (engine/keys/key_policy.h): a gateway off loopback reads no
   // file:// object and reaches no internal address unless told to.
   static Result<std::unique_ptr<PieceFetcher>> create(const Options& options, PieceCache& cache,
                                                       const engine::KeyPolicyOptions& policy);

@@ -1,7 +1,7 @@
-// Tests engine/download_key.cc.
+// Tests engine/core/download_key.cc.
 #include <doctest/doctest.h>
 
-#include "engine/download_key.h"
+#include "engine/core/download_key.h"
 
 using namespace sx;
 using namespace sx::engine;

@@ -1,4 +1,4 @@
-// Tests the async discipline of engine/context.h's FirstError with an async
+// Tests the async discipline of engine/core/context.h's FirstError with an async
 // fake backend: requests complete on another thread, out of order, after a
 // delay; one piece fails for good at once. The failure must end every
 // request still in flight through Context::stop_requests, so the push ends
@@ -15,10 +15,10 @@
 #include <random>
 #include <thread>
 
-#include "engine/cancel_token.h"
-#include "engine/context.h"
-#include "engine/push.h"
-#include "engine/thread_pool.h"
+#include "engine/core/cancel_token.h"
+#include "engine/core/context.h"
+#include "engine/push/push.h"
+#include "engine/core/thread_pool.h"
 #include "net/backend.h"
 
 using namespace sx;

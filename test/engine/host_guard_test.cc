@@ -1,4 +1,4 @@
-// Tests engine/host_guard.cc: two failures in a row (refused, timed out) set
+// Tests engine/stripe/host_guard.cc: two failures in a row (refused, timed out) set
 // a host aside and its requests then fail at once, without reaching it; a
 // 404 or a corrupt body does not count (the host answered); a success
 // resets the count; other hosts are not affected.
@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include "engine/host_guard.h"
+#include "engine/stripe/host_guard.h"
 
 using namespace sx;
 

@@ -1,12 +1,12 @@
-// Tests engine/key_policy.cc and net/address_class.cc: what a key may make
+// Tests engine/keys/key_policy.cc and net/address_class.cc: what a key may make
 // sxengine read, sign and change, drawn from its own manifest URLs.
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "engine/journal_records.h"
-#include "engine/key_policy.h"
+#include "engine/core/journal_records.h"
+#include "engine/keys/key_policy.h"
 #include "net/address_class.h"
 #include "net/backend_identity.h"
 

@@ -1,4 +1,4 @@
-// Tests engine/ordered_hasher.cc: the SHA-256 of a file whose pieces land in
+// Tests engine/pull/ordered_hasher.cc: the SHA-256 of a file whose pieces land in
 // any order equals the SHA-256 of the whole file.
 #include <doctest/doctest.h>
 
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "codec/checksum.h"
-#include "engine/ordered_hasher.h"
+#include "engine/pull/ordered_hasher.h"
 
 using namespace sx;
 using namespace sx::engine;

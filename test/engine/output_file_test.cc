@@ -1,11 +1,11 @@
-// Tests engine/output_file.cc.
+// Tests engine/pull/output_file.cc.
 #include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "engine/output_file.h"
+#include "engine/pull/output_file.h"
 
 using namespace sx;
 using namespace sx::engine;

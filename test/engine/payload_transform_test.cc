@@ -1,4 +1,4 @@
-// Tests engine/payload_transform.cc: the hot path of --level > 0 builds its
+// Tests engine/core/payload_transform.cc: the hot path of --level > 0 builds its
 // deflating writer once per transform, not once per piece.
 #include <doctest/doctest.h>
 
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "codec/piece_writer.h"
-#include "engine/payload_transform.h"
+#include "engine/core/payload_transform.h"
 
 // Counting operator new for this binary (not under ASan, which owns it).
 #if !defined(__SANITIZE_ADDRESS__)

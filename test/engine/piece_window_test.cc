@@ -1,4 +1,4 @@
-// Tests engine/piece_window.cc: the window size rule and the slots' blocking.
+// Tests engine/core/piece_window.cc: the window size rule and the slots' blocking.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/piece_window.h"
+#include "engine/core/piece_window.h"
 
 using namespace sx::engine;
 using namespace std::chrono_literals;

@@ -1,4 +1,4 @@
-// Tests engine/push.cc and engine/pull.cc through fakes at the backend seam.
+// Tests engine/push/push.cc and engine/pull/pull.cc through fakes at the backend seam.
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -11,12 +11,12 @@
 #include <mutex>
 #include <random>
 
-#include "engine/download_key.h"
-#include "engine/manifest_tree.h"
-#include "engine/checked_manifest.h"
-#include "engine/pull.h"
-#include "engine/push.h"
-#include "engine/thread_pool.h"
+#include "engine/core/download_key.h"
+#include "engine/ops/manifest_tree.h"
+#include "engine/keys/checked_manifest.h"
+#include "engine/pull/pull.h"
+#include "engine/push/push.h"
+#include "engine/core/thread_pool.h"
 
 using namespace sx;
 namespace fs = std::filesystem;
