@@ -141,6 +141,9 @@ class OptionReader {
 
   void read(const std::string& name, const py::handle& value) {
     if (name == "backend") o_.backend = text(name, value);
+    else if (name == "backends") o_.backends = texts(name, value);
+    else if (name == "parity") o_.parity = integer<int>(name, value, 0, 15);
+    else if (name == "allow_private_addresses") o_.allow_private_addresses = flag(name, value);
     else if (name == "piece_size") o_.piece_bytes = integer<std::size_t>(name, value, 1024, std::size_t{255} << 20);
     else if (name == "width") o_.width = integer<std::uint32_t>(name, value, 1, 16384);
     else if (name == "height") o_.height = integer<std::uint32_t>(name, value, 1, 16384);
@@ -172,6 +175,8 @@ class OptionReader {
 
   void check() const {
     if ((o_.width == 0) != (o_.height == 0)) raise_usage("width and height go together: give both or neither");
+    if (!o_.backends.empty() && !o_.backend.empty()) raise_usage("give backend= or backends=[...], not both");
+    if (o_.backends.size() > 16) raise_usage("backends= takes at most 16 backends");
     if (!o_.passphrase.empty() && !o_.encrypt) raise_usage("passphrase needs encrypt=True");
   }
 
@@ -179,6 +184,14 @@ class OptionReader {
   static std::string text(const std::string& name, const py::handle& value) {
     if (!py::isinstance<py::str>(value)) throw py::type_error("Storage(" + name + "=...) must be a str");
     return value.cast<std::string>();
+  }
+  // A list (or tuple) of str: several backends, as --backend given again.
+  static std::vector<std::string> texts(const std::string& name, const py::handle& value) {
+    if (!py::isinstance<py::list>(value) && !py::isinstance<py::tuple>(value))
+      throw py::type_error("Storage(" + name + "=...) must be a list of str");
+    std::vector<std::string> out;
+    for (const py::handle item : value) out.push_back(text(name, item));
+    return out;
   }
   static bool flag(const std::string& name, const py::handle& value) {
     if (!py::isinstance<py::bool_>(value)) throw py::type_error("Storage(" + name + "=...) must be a bool");
@@ -257,7 +270,9 @@ class PyStorage {
     return py::dict(py::arg("name") = i.name, py::arg("size") = i.size, py::arg("sha256") = i.sha256,
                     py::arg("digest") = i.digest, py::arg("pieces") = i.pieces, py::arg("piece_size") = i.piece_bytes,
                     py::arg("width") = i.width, py::arg("height") = i.height, py::arg("format") = i.format,
-                    py::arg("manifest_levels") = i.manifest_levels, py::arg("encryption") = i.encryption);
+                    py::arg("manifest_levels") = i.manifest_levels, py::arg("encryption") = i.encryption,
+                    py::arg("stripe_data") = i.stripe_data, py::arg("stripe_parity") = i.stripe_parity,
+                    py::arg("stripes") = i.stripes, py::arg("manifest_copies") = i.manifest_copies);
   }
 
   py::dict verify(const std::string& key, bool sha256) {
@@ -265,11 +280,30 @@ class PyStorage {
     py::list problems;
     for (const sx::PieceProblem& p : r.problems)
       problems.append(py::dict(py::arg("index") = p.index, py::arg("url") = p.url,
-                               py::arg("code") = std::string(sx::errc_name(p.code)), py::arg("message") = p.message));
+                               py::arg("code") = std::string(sx::errc_name(p.code)), py::arg("message") = p.message,
+                               py::arg("parity") = p.parity));
+    py::list backends;
+    for (const sx::BackendHealth& h : r.backends)
+      backends.append(py::dict(py::arg("slot") = h.slot, py::arg("host") = h.host, py::arg("present") = h.present,
+                               py::arg("missing") = h.missing, py::arg("corrupt") = h.corrupt));
+    py::list unrecoverable;
+    for (const std::uint64_t stripe : r.unrecoverable_stripes) unrecoverable.append(stripe);
     return py::dict(py::arg("ok") = r.ok(), py::arg("pieces") = r.pieces, py::arg("bytes") = r.bytes,
                     py::arg("manifest_levels") = r.manifest_levels, py::arg("problems") = problems,
                     py::arg("digest") = r.digest, py::arg("digest_checked") = r.digest_checked,
-                    py::arg("digest_matches") = r.digest_matches, py::arg("sha256") = r.sha256);
+                    py::arg("digest_matches") = r.digest_matches, py::arg("sha256") = r.sha256,
+                    py::arg("stripe_data") = r.stripe_data, py::arg("stripe_parity") = r.stripe_parity,
+                    py::arg("stripes") = r.stripes, py::arg("backends") = backends,
+                    py::arg("unrecoverable_stripes") = unrecoverable, py::arg("recoverable") = r.recoverable(),
+                    py::arg("manifest_copies") = r.manifest_copies, py::arg("manifest_copies_ok") = r.manifest_copies_ok);
+  }
+
+  py::dict repair(const std::string& key, const py::object& backend) {
+    const std::string b = backend.is_none() ? std::string() : backend.cast<std::string>();
+    const sx::RepairReport r = run<sx::RepairReport>([&] { return storage_->repair(key, b); });
+    return py::dict(py::arg("key") = r.key, py::arg("key_changed") = r.key_changed,
+                    py::arg("data_pieces") = r.data_pieces, py::arg("parity_pieces") = r.parity_pieces,
+                    py::arg("manifest_copies") = r.manifest_copies, py::arg("stripes") = r.stripes);
   }
 
   py::dict remove(const std::string& key, bool force) {
@@ -380,6 +414,7 @@ PYBIND11_MODULE(_sxengine, m) {
       .def("info", &PyStorage::info, py::arg("key"))
       .def("verify", &PyStorage::verify, py::arg("key"), py::arg("sha256") = false)
       .def("remove", &PyStorage::remove, py::arg("key"), py::arg("force") = false)
+      .def("repair", &PyStorage::repair, py::arg("key"), py::arg("backend") = py::none())
       .def("upload_storagex_v1", &PyStorage::upload_storagex_v1, py::arg("path"), py::arg("name") = py::none())
       .def("storagex_meta", &PyStorage::storagex_meta, py::arg("key"))
       .def("cancel", &PyStorage::cancel);

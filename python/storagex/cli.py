@@ -2,15 +2,20 @@
 
 Prints what storagex 0.3 printed (its transcript in docs/PYTHON.md), so
 scripts that read its output keep working; errors are one line on stderr.
+Pieces go to --backend URI, else $STORAGEX_BACKEND, else sxengine's local
+store (any sxengine backend: dir:PATH, http(s)://HOST/PREFIX/, s3://..., host:NAME).
 """
 
 import json
+import os
 import sys
 
 import sxengine
 from storagex.storage import Storage, log
 
-USAGE = "usage: storagex upload FILE\n       storagex download KEY OUT\n"
+USAGE = ("usage: storagex [--backend URI] upload FILE\n"
+         "       storagex [--backend URI] download KEY OUT\n"
+         "  --backend URI  where pieces go (else $STORAGEX_BACKEND, else sxengine's local store)\n")
 
 # The exit statuses of sxengine's own CLI (docs/CLI.md §Exit statuses).
 EXIT_STATUS = {
@@ -23,30 +28,45 @@ EXIT_STATUS = {
 }
 
 
-def upload(file_name):
-    storage = Storage(verbose=True)
+def upload(file_name, backend):
+    storage = Storage(verbose=True, backend=backend)
     key, meta_info = storage.upload(file_name)
     log("meta is : %s" % json.dumps(meta_info))
     log("meta key is : %s " % key)  # the trailing space is storagex's
     print("Completely uploaded! YOUR DOWNLOAD KEY IS : %s" % key)
 
 
-def download(key, file_name):
-    storage = Storage()
+def download(key, file_name, backend):
+    storage = Storage(backend=backend)
     print(json.dumps(storage.meta_info(key)))
-    storage.download_file(key, file_name)
-    print("donwload done! the file is %s" % file_name)  # sic: storagex 0.3's words
+    written = storage.download_file(key, file_name)  # OUT may be a directory: the path inside it
+    print("donwload done! the file is %s" % written)  # sic: storagex 0.3's words
+
+
+def split_options(args):
+    """(backend, the other arguments); --backend URI or --backend=URI anywhere."""
+    backend, rest, i = os.environ.get("STORAGEX_BACKEND", ""), [], 0
+    while i < len(args):
+        if args[i] == "--backend" and i + 1 < len(args):
+            backend, i = args[i + 1], i + 2
+            continue
+        if args[i].startswith("--backend="):
+            backend = args[i][len("--backend="):]
+        else:
+            rest.append(args[i])
+        i += 1
+    return backend, rest
 
 
 def main(argv=None):
-    args = sys.argv[1:] if argv is None else argv
+    backend, args = split_options(sys.argv[1:] if argv is None else list(argv))
     try:
-        if len(args) == 2 and args[0] == "upload":
-            upload(args[1])
-        elif len(args) == 3 and args[0] == "download":
-            download(args[1], args[2])
-        elif args in (["-h"], ["--help"]):
+        if "-h" in args or "--help" in args:
             sys.stdout.write(USAGE)
+        elif len(args) == 2 and args[0] == "upload":
+            upload(args[1], backend)
+        elif len(args) == 3 and args[0] == "download":
+            download(args[1], args[2], backend)
         else:
             sys.stderr.write(USAGE)
             return 2

@@ -1,6 +1,6 @@
 # Type stubs of the sxengine extension (python/sxengine_module.cc).
 import os
-from typing import Any, Callable, Literal, Mapping, Optional, TypedDict, Union
+from typing import Any, Callable, Literal, Mapping, Optional, Sequence, TypedDict, Union
 
 StrPath = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
@@ -34,12 +34,24 @@ class FileInfo(TypedDict):
     format: str  # "sxengine v2" or "storagex v1"
     manifest_levels: int
     encryption: str  # "aes-256-gcm" or "none"
+    stripe_data: int  # a striped key's data pieces per stripe; 0 otherwise
+    stripe_parity: int  # its parity pieces per stripe
+    stripes: int
+    manifest_copies: int  # the key's URL and its &m= copies
 
 class PieceProblem(TypedDict):
     index: int
     url: str
     code: str
     message: str
+    parity: bool  # a parity piece (index among the parity pieces) of a striped key
+
+class BackendHealth(TypedDict):
+    slot: int  # position in the push's backends
+    host: str
+    present: int
+    missing: int
+    corrupt: int
 
 class VerifyReport(TypedDict):
     ok: bool
@@ -51,6 +63,22 @@ class VerifyReport(TypedDict):
     digest_checked: bool
     digest_matches: bool
     sha256: str
+    stripe_data: int
+    stripe_parity: int
+    stripes: int
+    backends: list[BackendHealth]  # a striped key's share on each backend
+    unrecoverable_stripes: list[int]
+    recoverable: bool  # every stripe can be rebuilt (repair)
+    manifest_copies: int
+    manifest_copies_ok: int
+
+class RepairReport(TypedDict):
+    key: str  # the key to use from now on
+    key_changed: bool
+    data_pieces: int  # re-created
+    parity_pieces: int
+    manifest_copies: int
+    stripes: int
 
 class RemoveReport(TypedDict):
     objects: int
@@ -71,6 +99,9 @@ class Storage:
         self,
         *,
         backend: str = ...,  # "" (the local store), "dir:PATH", "http(s)://…/", "s3://BUCKET/PREFIX", "host:NAME", "sxcu:PATH"
+        backends: Sequence[str] = ...,  # 2..16 backends: pieces striped over them with parity (not with backend=)
+        parity: int = ...,  # parity pieces per stripe (default 1 with several backends)
+        allow_private_addresses: bool = ...,  # a public key may name loopback/private pieces (LAN setups)
         piece_size: int = ...,  # payload bytes per piece, default 8 MiB (1024 .. 255 MiB)
         width: int = ...,  # piece image width in pixels (with height; excludes piece_size)
         height: int = ...,
@@ -106,6 +137,8 @@ class Storage:
     def info(self, key: str) -> FileInfo: ...
     def verify(self, key: str, sha256: bool = False) -> VerifyReport: ...
     def remove(self, key: str, force: bool = False) -> RemoveReport: ...
+    def repair(self, key: str, backend: Optional[str] = None) -> RepairReport:
+        """Re-creates a striped key's lost pieces from parity: in place, or on backend (then the key changes)."""
     def upload_storagex_v1(self, path: StrPath, name: Optional[str] = None) -> tuple[str, dict[str, Any]]:
         """Pushes in the storagex v1 format (width x height images, unencrypted); returns (key, meta info)."""
     def storagex_meta(self, key: str) -> dict[str, Any]:

@@ -59,6 +59,32 @@ def test_errors_are_one_line(storagex_command, tmp_path):
     assert missing.stderr.startswith("storagex: error: ") and missing.stderr.count("\n") == 1
     assert not (tmp_path / "out").exists()
     usage = run(storagex_command)
-    assert usage.returncode == 2 and usage.stderr.startswith("usage: storagex upload FILE")
+    assert usage.returncode == 2 and usage.stderr.startswith("usage: storagex [--backend URI] upload FILE")
     nofile = run(storagex_command, "upload", str(tmp_path / "absent"))
     assert nofile.returncode == 3 and "absent" in nofile.stderr
+
+
+def test_backend_option_environment_help_and_directory(storagex_command, random_file, tmp_path):
+    # --backend URI (or STORAGEX_BACKEND) chooses where pieces go; --help
+    # prints the usage and exits 0; download KEY DIR names the file it wrote.
+    import os
+    src = random_file(300_000)
+    store = tmp_path / "store"
+    up = run(storagex_command, "--backend", "dir:%s" % store, "upload", str(src))
+    assert up.returncode == 0, up.stderr
+    key = up.stdout.splitlines()[-1].rsplit(" ", 1)[1]
+    assert key.startswith("file://%s/" % store), key
+    assert any(store.rglob("*.png"))
+    env = dict(os.environ, STORAGEX_BACKEND="dir:%s" % (tmp_path / "env-store"))
+    up2 = subprocess.run([storagex_command, "upload", str(src)], capture_output=True, text=True, timeout=60, env=env)
+    assert up2.returncode == 0, up2.stderr
+    assert "file://%s/" % (tmp_path / "env-store") in up2.stdout
+    out_dir = tmp_path / "outdir"
+    out_dir.mkdir()
+    down = run(storagex_command, "download", key, str(out_dir))
+    assert down.returncode == 0, down.stderr
+    written = down.stdout.splitlines()[-1].split("the file is ", 1)[1]
+    assert written == str(out_dir / src.name)
+    assert (out_dir / src.name).read_bytes() == src.read_bytes()
+    helped = run(storagex_command, "--help")
+    assert helped.returncode == 0 and "--backend URI" in helped.stdout

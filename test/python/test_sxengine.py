@@ -330,3 +330,30 @@ def test_cancel_from_another_thread(random_file, tmp_path):
     worker.join(30)
     assert isinstance(outcome.get("error"), sxengine.CancelledError), outcome
     assert not (tmp_path / "out.bin").exists()
+
+
+def test_striped_push_repair_and_stripe_fields(random_file, tmp_path):
+    # backends=[...] and parity= as the CLI's repeated --backend and --parity;
+    # info and verify carry the stripe fields; repair puts a lost piece back.
+    dirs = [tmp_path / name for name in ("a", "b", "c")]
+    storage = sxengine.Storage(backends=["dir:%s" % d for d in dirs], parity=1, piece_size=64 * 1024)
+    src = random_file(700_000)
+    key = storage.upload(src)
+    info = storage.info(key)
+    assert (info["stripe_data"], info["stripe_parity"], info["manifest_copies"]) == (2, 1, 3)
+    assert info["stripes"] > 0
+    pieces = sorted(p for p in dirs[1].rglob("*.png") if p.stat().st_size > 60_000)
+    pieces[0].unlink()
+    report = storage.verify(key)
+    assert not report["ok"] and report["recoverable"] and report["unrecoverable_stripes"] == []
+    assert [b["missing"] for b in report["backends"]].count(0) == 2
+    repaired = storage.repair(key)
+    assert repaired["key"] == key and not repaired["key_changed"]
+    assert repaired["data_pieces"] + repaired["parity_pieces"] == 1
+    assert storage.verify(key)["ok"]
+    out = storage.download(key, tmp_path / "out.bin")
+    assert open(out, "rb").read() == src.read_bytes()
+    with pytest.raises(sxengine.UsageError, match="not both"):
+        sxengine.Storage(backend="dir:/x", backends=["dir:/y", "dir:/z"])
+    with pytest.raises(TypeError):
+        sxengine.Storage(backends="dir:/x")
