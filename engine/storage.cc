@@ -11,6 +11,7 @@
 #include "codec/storagex_v1_writer.h"
 #include "codec/versions.h"
 #include "engine/core/cancel_token.h"
+#include "engine/core/progress_queue.h"
 #include "engine/keys/checked_manifest.h"
 #include "engine/keys/key_policy.h"
 #include "engine/keys/key_session.h"
@@ -55,8 +56,20 @@ Result<OpenedKey> open_key(const std::string& text, const Options& options) {
 }  // namespace
 
 struct Storage::Impl {
-  explicit Impl(Options o) : options(std::move(o)), pool(options.workers) {}
+  explicit Impl(Options o)
+      : progress(o.progress ? std::make_unique<engine::ProgressQueue>(*o.progress) : nullptr),
+        options(with_progress(std::move(o), progress.get())),
+        pool(options.workers) {}
 
+  static Options with_progress(Options o, ProgressSink* queue) {
+    o.progress = queue;
+    return o;
+  }
+
+  // The user's sink behind a queue of its own (engine/core/progress_queue.h):
+  // the engine reports from any thread, the user's code runs on one, never
+  // on the loop's. Declared first: it outlives the pool and the loop.
+  std::unique_ptr<engine::ProgressQueue> progress;
   Options options;
   engine::ThreadPool pool;
   engine::CancelToken cancel_token;
@@ -126,6 +139,7 @@ struct Storage::Impl {
     } catch (const std::exception& e) {
       result = make_error(Errc::kIo, std::string("internal error: ") + e.what());
     }
+    if (progress) progress->drain();  // every event of this operation delivered before it returns
     std::lock_guard lock(loop_mutex);
     if (loop) loop->end_operation(operation);
     operation = 0;

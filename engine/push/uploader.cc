@@ -161,10 +161,19 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
                          stored.entry = entries[index];
                        }
                        stored.digest = digest;
-                       if (resume.on_stored)
-                         if (auto recorded = resume.on_stored(stored); !recorded) failure.set(std::move(recorded).error());
                        if (kind.progress && data)
                          report(ctx_.options.progress, [&](ProgressSink& p) { p.on_piece(shown, size); });
+                       if (resume.on_stored) {
+                         // The journal's append is disk I/O: on a worker, never
+                         // on the event loop's thread (where this runs for
+                         // network backends). The slot is held until it is done.
+                         ctx_.pool.post([&, stored = std::move(stored), slot_ptr] {
+                           if (auto recorded = resume.on_stored(stored); !recorded)
+                             failure.set(std::move(recorded).error());
+                           window.release(*slot_ptr);
+                         });
+                         return;
+                       }
                      }
                      window.release(*slot_ptr);
                    });

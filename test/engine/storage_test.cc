@@ -7,9 +7,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <future>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "net/backend.h"
+#include "sx/progress.h"
 #include "sx/storage.h"
 
 using namespace sx;
@@ -121,3 +127,44 @@ TEST_CASE("an allocation failure inside a push is an error, not a crash") {
   CHECK(WEXITSTATUS(status) == 0);
 }
 #endif
+
+TEST_CASE("progress events reach the sink on one thread of their own, in order, before the call returns") {
+  TempDir dir;
+  struct Recorder final : ProgressSink {
+    std::mutex mutex;  // guards all below (the engine must not need it: one thread delivers)
+    std::set<std::thread::id> threads;
+    std::vector<std::string> events;
+    void add(std::string event) {
+      std::lock_guard lock(mutex);
+      threads.insert(std::this_thread::get_id());
+      events.push_back(std::move(event));
+    }
+    void on_start(std::string_view op, std::uint64_t, std::uint64_t) override { add("start " + std::string(op)); }
+    void on_piece(std::uint64_t, std::uint64_t) override { add("piece"); }
+    void on_retry(std::string_view, int, std::string_view) override { add("retry"); }
+    void on_finish(std::uint64_t, double, long) override { add("finish"); }
+  } recorder;
+  Options options;
+  options.backend = "dir:" + (dir.path / "store").string();
+  options.piece_bytes = 4096;
+  options.progress = &recorder;
+  Storage storage(options);
+  {
+    std::ofstream out(dir.path / "file.bin", std::ios::binary);
+    for (int i = 0; i < 20000; ++i) out.put(static_cast<char>(i * 7));
+  }
+  auto key = storage.upload((dir.path / "file.bin").string());
+  REQUIRE(key);
+  {
+    std::lock_guard lock(recorder.mutex);
+    REQUIRE(!recorder.events.empty());
+    CHECK(recorder.events.front() == "start push");
+    CHECK(recorder.events.back() == "finish");  // delivered before upload() returned
+  }
+  REQUIRE(storage.download(*key, (dir.path / "out.bin").string()));
+  std::lock_guard lock(recorder.mutex);
+  CHECK(recorder.threads.size() == 1);
+  CHECK(recorder.threads.count(std::this_thread::get_id()) == 0);
+  CHECK(std::count(recorder.events.begin(), recorder.events.end(), "piece") >= 10);
+  CHECK(recorder.events.back() == "finish");
+}

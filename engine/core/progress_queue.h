@@ -1,0 +1,50 @@
+// Delivers an operation's progress events to the user's sink on one thread
+// of its own, in the order they were reported: no user code (a Python
+// callback that takes the GIL, a terminal that blocks) ever runs on the
+// event loop's thread or on a worker, and a slow sink never holds up a
+// transfer. Reporting costs an enqueue; drain() waits for delivery.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "sx/progress.h"
+
+namespace sx::engine {
+
+class ProgressQueue final : public ProgressSink {
+ public:
+  explicit ProgressQueue(ProgressSink& target);
+  ~ProgressQueue() override;  // delivers what is queued, then joins
+  ProgressQueue(const ProgressQueue&) = delete;
+  ProgressQueue& operator=(const ProgressQueue&) = delete;
+
+  // Returns once every event reported before the call was delivered. Not
+  // from the delivering thread (a sink's own callback).
+  void drain();
+
+  void on_start(std::string_view operation, std::uint64_t total_bytes, std::uint64_t pieces) override;
+  void on_piece(std::uint64_t index, std::uint64_t bytes) override;
+  void on_retry(std::string_view url, int attempt, std::string_view reason) override;
+  void on_finish(std::uint64_t bytes, double seconds, long retries) override;
+  void on_resume(std::string_view operation, std::uint64_t done, std::uint64_t total) override;
+  void on_note(std::string_view text) override;
+
+ private:
+  void post(std::function<void(ProgressSink&)> event);
+  void run();
+
+  ProgressSink& target_;
+  std::mutex mutex_;  // guards queue_, delivering_, stopping_
+  std::condition_variable wake_;
+  std::condition_variable idle_;
+  std::deque<std::function<void(ProgressSink&)>> queue_;
+  bool delivering_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace sx::engine
