@@ -22,7 +22,10 @@ void ProgressQueue::drain() {
 
 void ProgressQueue::post(std::function<void(ProgressSink&)> event) {
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    // Backpressure, never from the delivering thread itself (it would wait for itself).
+    if (std::this_thread::get_id() != thread_.get_id())
+      room_.wait(lock, [this] { return queue_.size() < kMaxQueued || stopping_; });
     queue_.push_back(std::move(event));
   }
   wake_.notify_one();
@@ -35,6 +38,7 @@ void ProgressQueue::run() {
     if (queue_.empty()) return;  // stopping, and all delivered
     auto event = std::move(queue_.front());
     queue_.pop_front();
+    room_.notify_all();
     delivering_ = true;
     lock.unlock();
     try {

@@ -1,8 +1,11 @@
 // Delivers an operation's progress events to the user's sink on one thread
 // of its own, in the order they were reported: no user code (a Python
 // callback that takes the GIL, a terminal that blocks) ever runs on the
-// event loop's thread or on a worker, and a slow sink never holds up a
-// transfer. Reporting costs an enqueue; drain() waits for delivery.
+// event loop's thread or on a worker, and a sink that is a little slow never
+// holds up a transfer. Reporting costs an enqueue; the queue is bounded
+// (kMaxQueued events): a sink that falls that far behind makes the reporting
+// threads wait for it rather than memory grow (so a sink that blocks, as a
+// Ctrl-C handler does, pauses the transfer). drain() waits for delivery.
 #pragma once
 
 #include <condition_variable>
@@ -17,6 +20,8 @@ namespace sx::engine {
 
 class ProgressQueue final : public ProgressSink {
  public:
+  static constexpr std::size_t kMaxQueued = 64;
+
   explicit ProgressQueue(ProgressSink& target);
   ~ProgressQueue() override;  // delivers what is queued, then joins
   ProgressQueue(const ProgressQueue&) = delete;
@@ -41,6 +46,7 @@ class ProgressQueue final : public ProgressSink {
   std::mutex mutex_;  // guards queue_, delivering_, stopping_
   std::condition_variable wake_;
   std::condition_variable idle_;
+  std::condition_variable room_;  // the queue fell below kMaxQueued
   std::deque<std::function<void(ProgressSink&)>> queue_;
   bool delivering_ = false;
   bool stopping_ = false;
