@@ -6,6 +6,9 @@
 // run Python's signal handlers (PyErr_CheckSignals): Ctrl-C raises
 // KeyboardInterrupt there, which cancels the transfer (Storage::cancel() is
 // thread-safe) and is re-raised once it has stopped, its temp file removed.
+// Progress events wait while that check runs and until its cancel is in
+// place, so whatever a handler releases (a callback waiting for it) cannot
+// let the transfer run past the Ctrl-C (the engine's event queue is bounded).
 #include <pybind11/pybind11.h>
 
 #include <atomic>
@@ -72,6 +75,20 @@ class ProgressBridge final : public sx::ProgressSink {
 
   void attach(sx::Storage* storage) { storage_ = storage; }
 
+  // While held, events wait (before taking the GIL) instead of reaching the
+  // callable: the waiting thread holds them across its signal check.
+  void hold() {
+    std::lock_guard lock(gate_mutex_);
+    held_ = true;
+  }
+  void release() {
+    {
+      std::lock_guard lock(gate_mutex_);
+      held_ = false;
+    }
+    gate_.notify_all();
+  }
+
   void on_start(std::string_view operation, std::uint64_t total_bytes, std::uint64_t pieces) override {
     emit([&] { return py::dict(py::arg("event") = "start", py::arg("operation") = std::string(operation),
                                py::arg("total_bytes") = total_bytes, py::arg("pieces") = pieces); });
@@ -110,6 +127,10 @@ class ProgressBridge final : public sx::ProgressSink {
  private:
   template <class MakeEvent>
   void emit(MakeEvent&& make_event) {
+    {
+      std::unique_lock lock(gate_mutex_);
+      gate_.wait(lock, [this] { return !held_; });
+    }
     bool failed = false;
     {
       py::gil_scoped_acquire gil;
@@ -132,6 +153,9 @@ class ProgressBridge final : public sx::ProgressSink {
   sx::Storage* storage_ = nullptr;
   std::mutex mutex_;  // guards error_
   std::optional<py::error_already_set> error_;
+  std::mutex gate_mutex_;  // guards held_
+  std::condition_variable gate_;
+  bool held_ = false;
 };
 
 // The keyword arguments of Storage(), checked as the CLI checks its options.
@@ -357,13 +381,16 @@ class PyStorage {
       return true;
     };
     while (!wait(std::chrono::milliseconds(50))) {
+      if (progress_) progress_->hold();
       if (PyErr_CheckSignals() != 0) {  // KeyboardInterrupt (or another handler's exception) is set
         py::error_already_set interrupted;
         cancel();
+        if (progress_) progress_->release();
         wait(std::nullopt);
         worker.join();
         throw interrupted;
       }
+      if (progress_) progress_->release();
     }
     worker.join();
     if (progress_)

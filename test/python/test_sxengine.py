@@ -134,7 +134,9 @@ def test_progress_exception_cancels_and_propagates(random_file, tmp_path):
 def interrupting(storage_options):
     """A Storage whose progress callback sends SIGINT at the first piece and
     then holds that piece until Python's SIGINT handler has run, so the
-    transfer cannot finish before Ctrl-C is seen (no timing involved)."""
+    transfer cannot finish before Ctrl-C is seen (no timing involved): the
+    engine's event queue is bounded (64, fewer than the pieces), and the
+    module holds further events until its cancel is in place."""
     handled = threading.Event()
     previous = signal.getsignal(signal.SIGINT)
 
