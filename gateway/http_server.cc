@@ -18,6 +18,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/exception_error.h"
 #include "gateway/byte_range.h"
 #include "gateway/file_headers.h"
 #include "gateway/key_opener.h"
@@ -82,6 +83,7 @@ class Server {
   static MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char* method, const char* version,
                                const char* upload_data, std::size_t* upload_data_size, void** con_cls);
   static void on_completed(void* cls, MHD_Connection* c, void** con_cls, MHD_RequestTerminationCode toe);
+  void finish_request(Request& r, MHD_RequestTerminationCode toe);
   static void on_mhd_log(void* cls, const char* format, va_list ap);
 
   MHD_Result handle(MHD_Connection* c, Request& r, const char* upload_data, std::size_t* upload_data_size);
@@ -120,8 +122,24 @@ struct Body {
   std::function<void(std::string_view)> log;
 };
 
+ssize_t read_body_unguarded(Body* body, std::uint64_t position, char* buffer, std::size_t max);
+
+// libmicrohttpd's content reader: no exception crosses its C frames (it
+// would terminate the server); one cuts this response short, logged.
 ssize_t read_body(void* cls, std::uint64_t position, char* buffer, std::size_t max) {
   auto* body = static_cast<Body*>(cls);
+  try {
+    return read_body_unguarded(body, position, buffer, max);
+  } catch (...) {
+    try {
+      body->log("serve: response cut: " + error_from_exception(std::current_exception()).message);
+    } catch (...) {
+    }
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+  }
+}
+
+ssize_t read_body_unguarded(Body* body, std::uint64_t position, char* buffer, std::size_t max) {
   std::size_t n = 0;
   if (position < body->first.size()) {
     n = std::min<std::size_t>(max, body->first.size() - position);
@@ -171,8 +189,11 @@ MHD_Result Server::on_request(void* cls, MHD_Connection* c, const char* url, con
   }
   try {
     return self->handle(c, *r, upload_data, upload_data_size);
-  } catch (const std::exception& e) {
-    self->log(std::string("serve: internal error: ") + e.what());
+  } catch (...) {  // no exception crosses libmicrohttpd's C frames
+    try {
+      self->log("serve: " + error_from_exception(std::current_exception()).message);
+    } catch (...) {
+    }
     return MHD_NO;
   }
 }
@@ -182,6 +203,15 @@ void Server::on_completed(void* cls, MHD_Connection*, void** con_cls, MHD_Reques
   std::unique_ptr<Request> r(static_cast<Request*>(*con_cls));
   *con_cls = nullptr;
   if (!r) return;
+  try {
+    self->finish_request(*r, toe);
+  } catch (...) {  // the log line is lost, never the server
+  }
+}
+
+void Server::finish_request(Request& request, MHD_RequestTerminationCode toe) {
+  Request* r = &request;
+  Server* self = this;
   if (r->upload) {
     r->upload->abort();  // a body not finished (the client left): nothing is kept
     r->upload.reset();

@@ -16,6 +16,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "base/exception_error.h"
 #include "net/address_class.h"
 #include "net/http_error.h"
 #include "net/rate_limiter.h"
@@ -708,7 +709,20 @@ EventLoop::~EventLoop() {
 void EventLoop::submit(Request request, Completion done) {
   auto t = std::make_unique<Transfer>();
   t->request = std::move(request);
-  t->done = std::move(done);
+  // The loop thread's barrier: a completion that throws is called once more
+  // with the error it threw (completions forward errors; the engine's run
+  // once, engine/core/contained_request.h), and the loop lives on.
+  t->done = [done = std::move(done)](Result<Response> result) {
+    try {
+      done(std::move(result));
+    } catch (...) {
+      const Error error = error_from_exception(std::current_exception());
+      try {
+        done(error);
+      } catch (...) {  // nothing left to tell
+      }
+    }
+  };
   asio::post(impl_->io, [impl = impl_.get(), t = std::move(t)]() mutable { impl->begin(std::move(t)); });
 }
 

@@ -44,7 +44,7 @@ std::vector<char> verify_written_pieces(Context& ctx, const OutputFile& file, co
         good[todo[t]] = read && hasher.finish() == recorded[todo[t]];  // distinct bytes per task
       }
       finished.count_down();
-    });
+    }, [&finished](Error) { finished.count_down(); });  // a task that threw: its pieces stay unverified
   }
   finished.wait();
   return good;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/exception_error.h"
+
 namespace sx::engine {
 
 ThreadPool::ThreadPool(int threads) {
@@ -19,17 +21,17 @@ ThreadPool::~ThreadPool() {
   for (std::thread& t : threads_) t.join();
 }
 
-void ThreadPool::post(std::function<void()> task) {
+void ThreadPool::post(std::function<void()> task, OnError on_error) {
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(task));
+    queue_.push_back({std::move(task), std::move(on_error)});
   }
   wake_.notify_one();
 }
 
 void ThreadPool::run() {
   for (;;) {
-    std::function<void()> task;
+    Task task;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
@@ -37,7 +39,15 @@ void ThreadPool::run() {
       task = std::move(queue_.front());
       queue_.pop_front();
     }
-    task();
+    try {
+      task.run();
+    } catch (...) {
+      const Error error = error_from_exception(std::current_exception());
+      try {
+        if (task.on_error) task.on_error(error);
+      } catch (...) {  // nothing left to tell: the worker lives on
+      }
+    }
   }
 }
 

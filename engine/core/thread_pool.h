@@ -1,5 +1,8 @@
 // Fixed worker threads fed by one mutex+condvar queue (leveldb's Schedule).
-// Workers run codec functions on buffers handed to them with the task.
+// Workers run codec functions on buffers handed to them with the task. A
+// task that throws never ends the process: its `on_error` gets the error
+// (base/exception_error.h) and gives back what the task held, so the
+// operation fails with it instead of waiting for a slot forever.
 #pragma once
 
 #include <condition_variable>
@@ -8,6 +11,8 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "sx/error.h"
 
 namespace sx::engine {
 
@@ -18,7 +23,8 @@ class ThreadPool {
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  void post(std::function<void()> task);  // any thread
+  using OnError = std::function<void(Error)>;
+  void post(std::function<void()> task, OnError on_error);  // any thread
   int size() const { return static_cast<int>(threads_.size()); }
 
  private:
@@ -26,7 +32,11 @@ class ThreadPool {
 
   std::mutex mutex_;  // guards queue_ and stopping_
   std::condition_variable wake_;
-  std::deque<std::function<void()>> queue_;
+  struct Task {
+    std::function<void()> run;
+    OnError on_error;
+  };
+  std::deque<Task> queue_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

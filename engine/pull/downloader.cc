@@ -10,6 +10,7 @@
 
 #include "codec/piece_reader.h"
 #include "codec/png_decoder.h"
+#include "engine/core/contained_request.h"
 #include "engine/core/payload_transform.h"
 #include "engine/pull/piece_body_stream.h"
 #include "engine/core/piece_window.h"
@@ -63,7 +64,7 @@ class Fetch {
     slot.attempts = 0;
     slot.position = started_++;
     if (backend_.synchronous())
-      ctx_.pool.post([this, &piece, &slot] { request(piece, slot); });
+      ctx_.pool.post([this, &piece, &slot] { request(piece, slot); }, on_error(piece, slot));
     else
       request(piece, slot);
   }
@@ -87,10 +88,22 @@ class Fetch {
         return failed(piece, slot, std::move(error), true);
       }
       if (backend_.synchronous()) return land(piece, slot, *got, stream);
-      ctx_.pool.post([this, &piece, &slot, n = *got, stream] { land(piece, slot, n, stream); });
+      ctx_.pool.post([this, &piece, &slot, n = *got, stream] { land(piece, slot, n, stream); }, on_error(piece, slot));
     };
-    if (stream) return backend_.get_streaming(piece.key, slot.png(), *stream, std::move(got_it));
-    backend_.get(piece.key, slot.png(), std::move(got_it));
+    contained_request<std::size_t>(
+        [&](net::GetDone done) {
+          if (stream) return backend_.get_streaming(piece.key, slot.png(), *stream, std::move(done));
+          backend_.get(piece.key, slot.png(), std::move(done));
+        },
+        std::move(got_it));
+  }
+
+  // A worker's task that threw (base/exception_error.h): the piece fails
+  // with what it threw and its slot is given back.
+  ThreadPool::OnError on_error(const codec::PieceEntry& piece, Slot& slot) {
+    return [this, &piece, &slot](Error error) {
+      failed(piece, slot, Error{error.code, "piece " + std::to_string(piece.index) + ": " + error.message}, false);
+    };
   }
 
   // The slot's body stream for this GET, or nullptr: not streaming, or a

@@ -1,7 +1,9 @@
 #include "engine/push/storagex_push.h"
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -9,6 +11,7 @@
 #include "codec/piece_format.h"
 #include "codec/storagex_v1_writer.h"
 #include "engine/push/input_file.h"
+#include "engine/core/contained_request.h"
 #include "engine/core/piece_window.h"
 #include "engine/core/thread_pool.h"
 
@@ -102,9 +105,18 @@ Result<StoragexPushed> storagex_push(Context& ctx, net::Backend& backend, const 
       meta.pieces.push_back({seq, {}, offset, *n});
     }
     offset += *n;
-    ctx.pool.post([&, seq, bytes = *n, slot_ptr = &slot] {
+    // Should the task throw before the PUT owns the slot, on_error gives it back.
+    auto slot_held = std::make_shared<std::atomic<bool>>(true);
+    const auto on_error = [&failure, &window, slot_held, slot_ptr = &slot](Error error) {
+      failure.set(std::move(error));
+      if (slot_held->exchange(false)) window.release(*slot_ptr);
+    };
+    ctx.pool.post([&, seq, bytes = *n, slot_ptr = &slot, slot_held] {
       Slot& s = *slot_ptr;
-      if (ctx.cancelled()) return window.release(s);
+      if (ctx.cancelled()) {
+        *slot_held = false;
+        return window.release(s);
+      }
       codec::StoragexV1ImageWriter writer = writers.take();
       auto written = writer.write(s.pixels().first(bytes), s.png());
       writers.give_back(std::move(writer));
@@ -113,11 +125,15 @@ Result<StoragexPushed> storagex_push(Context& ctx, net::Backend& backend, const 
                                                          " piece image is larger than " + backend.describe() +
                                                          " accepts: use a smaller --width/--height");
       if (!written) {
+        *slot_held = false;
         failure.set(std::move(written).error());
         return window.release(s);
       }
       const auto png = s.png().first(*written);
-      backend.put(codec::content_name(png) + ".png", png, [&, seq, bytes, slot_ptr](Result<std::string> key) {
+      const std::string name = codec::content_name(png) + ".png";
+      *slot_held = false;  // the PUT's completion gives it back from here
+      contained_request<std::string>([&](net::PutDone done) { backend.put(name, png, std::move(done)); },
+                                     [&, seq, bytes, slot_ptr](Result<std::string> key) {
         if (!key) {
           Error e = std::move(key).error();
           e.message = "piece " + std::to_string(seq) + ": " + e.message;
@@ -132,7 +148,7 @@ Result<StoragexPushed> storagex_push(Context& ctx, net::Backend& backend, const 
         }
         window.release(*slot_ptr);
       });
-    });
+    }, on_error);
   }
   window.wait_idle();
   const auto failed = [&](Error error) {

@@ -8,6 +8,7 @@
 #include "codec/compression.h"
 #include "codec/piece_writer.h"
 #include "engine/core/piece_window.h"
+#include "engine/core/contained_request.h"
 #include "engine/core/thread_pool.h"
 
 namespace sx::engine {
@@ -105,10 +106,28 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
       entries.push_back({index, {}, offset, bytes.size(), 0});
       if (kind.digests && cls.data && kind.digests->size() <= cls.piece_index) kind.digests->resize(cls.piece_index + 1);
     }
-    ctx_.pool.post([&, index, bytes, compress, cls, slot_ptr = &slot, reader] {
+    // What the task still holds, for its on_error should it throw: the read
+    // buffer until `bytes` are encoded, the slot until the PUT owns it.
+    struct Held {
+      std::atomic<Slot*> reader;
+      std::atomic<bool> slot{true};
+    };
+    auto held = std::make_shared<Held>();
+    held->reader = reader;
+    const auto release_reader = [&readers, held] {
+      if (Slot* r = held->reader.exchange(nullptr)) readers.release(*r);
+    };
+    const auto on_error = [&failure, &window, release_reader, held, slot_ptr = &slot](Error error) {
+      release_reader();
+      const bool slot_held = held->slot.exchange(false);
+      failure.set(std::move(error));
+      if (slot_held) window.release(*slot_ptr);
+    };
+    ctx_.pool.post([&, index, bytes, compress, cls, slot_ptr = &slot, release_reader, held] {
       Slot& s = *slot_ptr;
       if (ctx_.cancelled()) {
-        if (reader) readers.release(*reader);
+        release_reader();
+        held->slot = false;
         return window.release(s);
       }
       if (kind.digests && cls.data) {  // hashed here, in parallel; stored under the lock that guards resizing
@@ -132,15 +151,18 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
       const auto tag = ctx_.options.deflate_level == 0 ? transform.last_tag() : std::nullopt;
       transforms_.release(transform);
       std::string digest = resume.on_stored ? codec::content_name(bytes) : std::string();
-      if (reader) readers.release(*reader);  // `bytes` are not read past here
+      release_reader();  // `bytes` are not read past here
       if (!written) {
+        held->slot = false;
         failure.set(std::move(written).error());
         return window.release(s);
       }
       const auto png = s.png().first(*written);
-      const std::string name =
+      std::string name =
           tag ? text::to_hex(std::span<const std::uint8_t>(tag->data(), tag->size())) : codec::content_name(png);
-      cls.backend->put(name + ".png", png,
+      name += ".png";
+      held->slot = false;  // the PUT's completion gives it back from here
+      contained_request<std::string>([&](net::PutDone done) { cls.backend->put(name, png, std::move(done)); },
                    [&, index, crc = header.payload_crc32, size = bytes.size(), png_size = png.size(), digest,
                     slot_ptr, data = cls.data, shown = kind.classify ? cls.piece_index : index](Result<std::string> key) {
                      if (!key) {
@@ -171,13 +193,16 @@ Result<std::vector<codec::PieceEntry>> Uploader::run(PayloadSource& source, cons
                            if (auto recorded = resume.on_stored(stored); !recorded)
                              failure.set(std::move(recorded).error());
                            window.release(*slot_ptr);
+                         }, [&failure, &window, slot_ptr](Error error) {
+                           failure.set(std::move(error));
+                           window.release(*slot_ptr);
                          });
                          return;
                        }
                      }
                      window.release(*slot_ptr);
                    });
-    });
+    }, on_error);
     offset += bytes.size();
   }
   window.wait_idle();

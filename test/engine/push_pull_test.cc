@@ -9,7 +9,9 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <new>
 #include <random>
+#include <stdexcept>
 
 #include "engine/core/download_key.h"
 #include "engine/ops/manifest_tree.h"
@@ -224,4 +226,61 @@ TEST_CASE_FIXTURE(Fixture, "an encrypted push pulls back with its key and not wi
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == Errc::kDenied);
   CHECK_FALSE(fs::exists(dir / "other.bin"));
+}
+
+namespace {
+
+// Throws from the `throw_at`-th data put or get (what a backend's bug or an
+// allocation failure inside it would do), before or after answering.
+class ThrowingBackend : public MemoryBackend {
+ public:
+  void put(const std::string& name, std::span<const std::byte> bytes, net::PutDone done) override {
+    if (++put_calls == throw_put_at && !after_answer) throw std::runtime_error("the backend's bug");
+    MemoryBackend::put(name, bytes, std::move(done));
+    if (put_calls == throw_put_at) throw std::bad_alloc();
+  }
+  void get(const std::string& key, std::span<std::byte> into, net::GetDone done) override {
+    if (++get_calls == throw_get_at) throw std::runtime_error("the backend's bug");
+    MemoryBackend::get(key, into, std::move(done));
+  }
+  std::atomic<int> put_calls{0}, get_calls{0};
+  int throw_put_at = 0, throw_get_at = 0;
+  bool after_answer = false;
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture, "an exception in a backend becomes the operation's error, never a crash or a hang") {
+  write_input(123457);  // 13 pieces
+  SUBCASE("push: thrown before answering") {
+    ThrowingBackend backend;
+    backend.throw_put_at = 3;
+    auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
+    REQUIRE_FALSE(key);
+    CHECK(key.error().code == Errc::kIo);
+    CHECK(key.error().message.find("internal error: the backend's bug") != std::string::npos);
+  }
+  SUBCASE("push: thrown after answering (the answer stands)") {
+    ThrowingBackend backend;
+    backend.throw_put_at = 3;
+    backend.after_answer = true;
+    auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
+    REQUIRE_MESSAGE(key, key.error().message);
+    ThrowingBackend reader;
+    reader.objects_ = backend.objects_;
+    auto path = pull_url(ctx, reader, *key, std::nullopt, (dir / "out.bin").string());
+    REQUIRE_MESSAGE(path, path.error().message);
+    CHECK(read(*path) == read((dir / "input.bin").string()));
+  }
+  SUBCASE("pull") {
+    ThrowingBackend backend;
+    auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
+    REQUIRE(key);
+    backend.throw_get_at = 4;
+    auto path = pull_url(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
+    REQUIRE_FALSE(path);
+    CHECK(path.error().code == Errc::kIo);
+    CHECK(path.error().message.find("internal error: the backend's bug") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "out.bin"));
+  }
 }

@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -522,4 +523,35 @@ TEST_CASE("event loop: check_body passes a body it accepts and caps its size") {
   auto capped = fetch(100);  // the head is fine, the size is not
   REQUIRE_FALSE(capped);
   CHECK(capped.error().code == Errc::kLimit);
+}
+
+TEST_CASE("event loop: a completion that throws is called again with the error, and the loop lives on") {
+  TestServer server([&](TestServer& s, int fd, const Exchange&) { s.send_all(fd, TestServer::response(200, "ok")); });
+  auto loop = make_loop();
+  std::vector<std::string> seen;  // the loop thread only, then read after the waiter
+  Waiter second_call;
+  Request first;
+  first.url = server.url("/a");
+  loop->submit(std::move(first), [&seen, p = second_call.promise](Result<Response> r) {
+    if (r) {
+      seen.push_back("ok");
+      throw std::runtime_error("a completion's bug");
+    }
+    seen.push_back(r.error().message);
+    p->set_value(std::move(r));
+  });
+  auto again = second_call.get();
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == Errc::kIo);
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0] == "ok");
+  CHECK(seen[1] == "internal error: a completion's bug");
+  // The loop thread survived: the next request completes.
+  Request next;
+  next.url = server.url("/b");
+  Waiter waiter;
+  loop->submit(std::move(next), waiter.completion());
+  auto result = waiter.get();
+  REQUIRE_MESSAGE(result, result.error().message);
+  CHECK(result->status == 200);
 }
