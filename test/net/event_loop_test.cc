@@ -360,6 +360,38 @@ TEST_CASE("event loop: a stalled body fails with kTransient after stall_timeout"
   CHECK(server.connections() == 1);
 }
 
+TEST_CASE("event loop: a PUT to a host that takes the socket buffer and falls silent is ended by the stall watch") {
+  // Listens and never accepts: the kernel completes the connection and
+  // takes what fits in the socket buffers, then nothing moves.
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(listener, 4) == 0);
+  socklen_t length = sizeof address;
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  TransferOptions options;
+  options.stall_timeout = 1s;
+  options.low_speed_bytes = 1024;
+  options.retry.max_retries = 0;
+  auto loop = make_loop(options);
+  const std::string body = random_bytes(16 << 20, 3);  // far more than the buffers hold
+  Request request;
+  request.method = Method::kPut;
+  request.url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/silent";
+  request.body = bytes_of(body);
+  Waiter waiter;
+  loop->submit(std::move(request), waiter.completion());
+  auto result = waiter.get();
+  ::close(listener);
+  REQUIRE_FALSE(result);
+  CHECK(result.error().code == Errc::kTransient);
+  CHECK_MESSAGE(result.error().message.find("stalled: fewer than 1024 bytes moved in 1 s") != std::string::npos,
+                result.error().message);  // the watch's verdict, not curl's 5-second average
+}
+
 TEST_CASE("event loop: cancel fails one operation's requests and leaves the others") {
   std::promise<void> hang_arrived;
   std::atomic<bool> hang_seen{false};
