@@ -20,11 +20,11 @@ void ProgressQueue::drain() {
   idle_.wait(lock, [this] { return queue_.empty() && !delivering_; });
 }
 
-void ProgressQueue::post(std::function<void(ProgressSink&)> event) {
+void ProgressQueue::post(std::function<void(ProgressSink&)> event, bool may_wait) {
   {
     std::unique_lock lock(mutex_);
     // Backpressure, never from the delivering thread itself (it would wait for itself).
-    if (std::this_thread::get_id() != thread_.get_id())
+    if (may_wait && std::this_thread::get_id() != thread_.get_id())
       room_.wait(lock, [this] { return queue_.size() < kMaxQueued || stopping_; });
     queue_.push_back(std::move(event));
   }
@@ -58,7 +58,8 @@ void ProgressQueue::on_piece(std::uint64_t index, std::uint64_t bytes) {
   post([index, bytes](ProgressSink& s) { s.on_piece(index, bytes); });
 }
 void ProgressQueue::on_retry(std::string_view url, int attempt, std::string_view reason) {
-  post([u = std::string(url), attempt, r = std::string(reason)](ProgressSink& s) { s.on_retry(u, attempt, r); });
+  post([u = std::string(url), attempt, r = std::string(reason)](ProgressSink& s) { s.on_retry(u, attempt, r); },
+       false);
 }
 void ProgressQueue::on_finish(std::uint64_t bytes, double seconds, long retries) {
   post([bytes, seconds, retries](ProgressSink& s) { s.on_finish(bytes, seconds, retries); });
@@ -67,7 +68,7 @@ void ProgressQueue::on_resume(std::string_view operation, std::uint64_t done, st
   post([op = std::string(operation), done, total](ProgressSink& s) { s.on_resume(op, done, total); });
 }
 void ProgressQueue::on_note(std::string_view text) {
-  post([t = std::string(text)](ProgressSink& s) { s.on_note(t); });
+  post([t = std::string(text)](ProgressSink& s) { s.on_note(t); }, false);
 }
 
 }  // namespace sx::engine

@@ -3,9 +3,12 @@
 // callback that takes the GIL, a terminal that blocks) ever runs on the
 // event loop's thread or on a worker, and a sink that is a little slow never
 // holds up a transfer. Reporting costs an enqueue; the queue is bounded
-// (kMaxQueued events): a sink that falls that far behind makes the reporting
-// threads wait for it rather than memory grow (so a sink that blocks, as a
-// Ctrl-C handler does, pauses the transfer). drain() waits for delivery.
+// (kMaxQueued events): a sink that falls that far behind makes the threads
+// reporting pieces wait for it rather than memory grow (so a sink that
+// blocks, as a Ctrl-C handler does, pauses the transfer). Retries and notes
+// never wait: the event loop's thread reports retries, and must not stall
+// every request behind a slow sink (they are few: one per failed attempt).
+// drain() waits for delivery.
 #pragma once
 
 #include <condition_variable>
@@ -39,7 +42,7 @@ class ProgressQueue final : public ProgressSink {
   void on_note(std::string_view text) override;
 
  private:
-  void post(std::function<void(ProgressSink&)> event);
+  void post(std::function<void(ProgressSink&)> event, bool may_wait = true);
   void run();
 
   ProgressSink& target_;
