@@ -8,8 +8,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <span>
+#include <utility>
+#include <vector>
 
 #include "codec/manifest.h"
 #include "codec/piece_crypto.h"
@@ -46,6 +49,26 @@ struct FetchOptions {
   // The manifest's `pieces` are parity pieces (a stripe's, docs/FORMAT.md
   // §10): flag bit 1 required and nonce domain 2, instead of data pieces.
   bool parity = false;
+};
+
+// The pieces a fetch with FetchOptions::on_failure went past (missing or
+// bad), gathered from whichever thread reports them.
+class LostPieces {
+ public:
+  PieceFailure recorder() {
+    return [this](const codec::PieceEntry& piece, const Error&) {
+      std::lock_guard lock(mutex_);
+      indices_.push_back(piece.index);
+    };
+  }
+  std::vector<std::uint64_t> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(indices_, {});
+  }
+
+ private:
+  std::mutex mutex_;  // guards indices_
+  std::vector<std::uint64_t> indices_;
 };
 
 class Downloader {

@@ -14,13 +14,9 @@ Status fetch_with_parity(Context& ctx, net::Backend& backend, const CheckedManif
                          OutputFile& file, const PieceSink& write_piece) {
   const codec::Manifest& manifest = checked.manifest();
   HostGuard guard(backend);
-  std::mutex lost_mutex;  // guards lost
-  std::vector<std::uint64_t> lost;
+  LostPieces lost_pieces;
   FetchOptions options;
-  options.on_failure = [&](const codec::PieceEntry& piece, const Error&) {
-    std::lock_guard lock(lost_mutex);
-    lost.push_back(piece.index);
-  };
+  options.on_failure = lost_pieces.recorder();
   Downloader downloader(ctx, guard, checked, content_key);
   // First pass without retries: a failed piece costs one parity piece to
   // rebuild, about what a retry costs, and a dead host costs nothing.
@@ -30,6 +26,7 @@ Status fetch_with_parity(Context& ctx, net::Backend& backend, const CheckedManif
   limit(0);
   if (auto fetched = downloader.fetch(ranges, write_piece, options); !fetched) return fetched;
   if (ctx.cancelled()) return make_error(Errc::kCancelled, "pull cancelled");
+  std::vector<std::uint64_t> lost = lost_pieces.take();
   // A stripe that lost more than its parity gets its lost pieces asked for
   // again with retries, set-aside hosts too (two blips in a row set a host
   // aside; a dead one still costs well under a second).
@@ -43,9 +40,10 @@ Status fetch_with_parity(Context& ctx, net::Backend& backend, const CheckedManif
   }
   limit(HostGuard::kRetriesWithParity);
   if (!again.empty()) {
-    lost = std::move(kept);
     Downloader patient(ctx, backend, checked, content_key);
     if (auto fetched = patient.fetch(again, write_piece, options); !fetched) return fetched;
+    lost = std::move(kept);
+    for (std::uint64_t i : lost_pieces.take()) lost.push_back(i);
   }
   const ReadData read_back = [&](const codec::PieceEntry& piece, std::span<std::byte> out) {
     return file.read_at(out, piece.offset);

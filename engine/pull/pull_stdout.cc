@@ -82,13 +82,9 @@ Result<std::string> pull_striped_to_stdout(Context& ctx, net::Backend& backend, 
   for (std::uint64_t begin = 0; begin < manifest.pieces.size(); begin += group) {
     const std::uint64_t end = std::min<std::uint64_t>(begin + group, manifest.pieces.size());
     std::fill(have.begin(), have.end(), 0);
-    std::mutex lost_mutex;  // guards lost
-    std::vector<std::uint64_t> lost;
+    LostPieces lost_pieces;
     FetchOptions options;
-    options.on_failure = [&](const codec::PieceEntry& piece, const Error&) {
-      std::lock_guard lock(lost_mutex);
-      lost.push_back(piece.index);
-    };
+    options.on_failure = lost_pieces.recorder();
     const auto keep = [&](const codec::PieceEntry& piece, std::span<const std::byte> payload) {
       std::memcpy(held.get() + (piece.index - begin) * piece_bytes, payload.data(), payload.size());
       have[piece.index - begin] = 1;
@@ -102,7 +98,7 @@ Result<std::string> pull_striped_to_stdout(Context& ctx, net::Backend& backend, 
       std::memcpy(out.data(), held.get() + (piece.index - begin) * piece_bytes, out.size());
       return Status{};
     };
-    if (auto rebuilt = rebuild_data_pieces(ctx, guard, checked, content_key, std::move(lost), read_held, keep, &backend);
+    if (auto rebuilt = rebuild_data_pieces(ctx, guard, checked, content_key, lost_pieces.take(), read_held, keep, &backend);
         !rebuilt)
       return std::move(rebuilt).error();
     for (std::uint64_t i = begin; i < end; ++i) {
