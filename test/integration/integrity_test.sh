@@ -200,6 +200,35 @@ if killed_push edited "$WORK/edited.bin" 5; then
   else fail "no journalled middle piece to edit"; fi
 else fail "push not interrupted mid-way (edit)"; fi
 
+if killed_push handedit "$WORK/big.bin" 5; then
+  # A journal line edited by hand and sealed again (its CRC valid): piece 0's
+  # record now names piece 1's object. The object is fetched, opened and
+  # compared with the record: it is the wrong piece, so piece 0 is stored again.
+  J=$(find "$JOURNALS" -type f | head -1)
+  "$PY" - "$J" <<'PYEDIT'
+import sys, zlib
+path = sys.argv[1]
+lines = open(path).read().splitlines()
+records = [l.split(" ") for l in lines[1:]]
+first, second = records[0], records[1]
+first[3] = second[3]
+text = " ".join(first[:5])
+lines[1] = "%s %08x" % (text, zlib.crc32(text.encode()))
+open(path, "w").write("\n".join(lines) + "\n")
+PYEDIT
+  rerun_push "a journal line edited by hand (another object's URL, sealed again)" handedit "$WORK/big.bin"
+else fail "push not interrupted mid-way (hand-edited journal)"; fi
+
+if killed_push symjournal "$WORK/big.bin" 5; then
+  # A symbolic link planted at the push journal's name: never written through.
+  J=$(find "$JOURNALS" -type f | head -1)
+  printf 'not a journal\n' > "$WORK/pvictim"; cp "$WORK/pvictim" "$WORK/pvictim.orig"
+  rm -f "$J"; ln -s "$WORK/pvictim" "$J"
+  rerun_push "a symlink at the push journal's name" symjournal "$WORK/big.bin"
+  cmp -s "$WORK/pvictim" "$WORK/pvictim.orig" && pass "the push journal symlink's target is untouched" ||
+    fail "the push journal symlink's target was written"
+else fail "push not interrupted mid-way (symlinked journal)"; fi
+
 # ---- 4. Two pushes of one file at once; a state directory that cannot be written -------
 
 rm -rf "$JOURNALS"
