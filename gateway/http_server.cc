@@ -276,8 +276,8 @@ MHD_Result Server::handle_file(MHD_Connection* c, Request& r, bool head) {
   auto opened = opener_->open(key ? std::string_view(key, key_size) : std::string_view());
   if (!opened) return answer_failure(c, r, opened.error());
   std::shared_ptr<const OpenedFile> file = std::move(*opened);
-  const codec::Manifest& m = file->manifest.manifest();
-  const std::string tag = etag(m, file->url);
+  const codec::Manifest& m = file->manifest();
+  const std::string tag = etag(m, file->url());
 
   const char* range_header = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range");
   const char* if_range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-Range");
@@ -376,12 +376,11 @@ Status Server::run() {
   if (!address) return std::move(address).error();
   // Off loopback, strangers could make the gateway read this machine's disk
   // or reach the hosts of its network: neither unless the operator says so.
-  engine::KeyPolicyOptions policy;
-  policy.allow_file = address->loopback || options_.allow_file_keys;
-  policy.allow_internal = options_.engine.allow_private_addresses;
-  policy.never_internal = !address->loopback && !options_.engine.allow_private_addresses;
-  policy.s3_endpoint = options_.engine.endpoint;
-  auto fetcher = PieceFetcher::create(options_.engine, cache_, policy);
+  engine::PieceSource::Reach reach;
+  reach.file_keys = address->loopback || options_.allow_file_keys;
+  reach.internal = options_.engine.allow_private_addresses;
+  reach.never_internal = !address->loopback && !options_.engine.allow_private_addresses;
+  auto fetcher = PieceFetcher::create(options_.engine, cache_, reach);
   if (!fetcher) return std::move(fetcher).error();
   fetcher_ = std::move(*fetcher);
   opener_ = std::make_unique<KeyOpener>(manifests_, *fetcher_);

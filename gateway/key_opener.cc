@@ -1,9 +1,5 @@
 #include "gateway/key_opener.h"
 
-#include "base/text.h"
-#include "codec/checksum.h"
-#include "engine/core/download_key.h"
-
 namespace sx::gateway {
 namespace {
 
@@ -18,24 +14,13 @@ Result<std::shared_ptr<const OpenedFile>> KeyOpener::open(std::string_view key_t
   for (char c : key_text)
     if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f)
       return make_error(Errc::kInvalidArgument, "the key holds a space or control character");
-  auto key = engine::parse_download_key(key_text);
+  auto key = engine::PieceSource::parse_key(key_text);
   if (!key) return std::move(key).error();
-  auto content_key = engine::resolve_content_key(*key, "");
-  if (!content_key) return make_error(Errc::kDenied, "this key needs a passphrase, which the gateway cannot take");
-
-  // The content key is part of the name: a manifest opened with one key is
-  // never handed to a request that brought another (or none).
-  std::string material = key->url;
-  material.push_back('\0');
-  if (*content_key) material.append(reinterpret_cast<const char*>((*content_key)->data()), (*content_key)->size());
-  const std::string id = text::to_hex(codec::sha256(std::as_bytes(std::span(material))));
-  if (auto cached = manifests_.find(id)) return cached;
-
-  auto manifest = fetcher_.fetch_manifest(key->url, key->alternates, *content_key);
-  if (!manifest) return std::move(manifest).error();
-  auto file = std::make_shared<OpenedFile>(OpenedFile{id, key->url, *content_key, std::move(*manifest)});
-  manifests_.insert(file);
-  return std::shared_ptr<const OpenedFile>(std::move(file));
+  if (auto cached = manifests_.find(key->id())) return cached;
+  auto file = fetcher_.open(*key);
+  if (!file) return std::move(file).error();
+  manifests_.insert(*file);
+  return file;
 }
 
 HttpFailure http_failure(const Error& error) {

@@ -3,8 +3,8 @@
 namespace sx::gateway {
 
 std::size_t ManifestCache::cost(const OpenedFile& file) {
-  std::size_t bytes = sizeof(OpenedFile) + file.url.size() + file.manifest->name.size();
-  for (const codec::PieceEntry& piece : file.manifest->pieces) bytes += sizeof(piece) + piece.key.size();
+  std::size_t bytes = sizeof(OpenedFile) + file.url().size() + file.manifest().name.size();
+  for (const codec::PieceEntry& piece : file.manifest().pieces) bytes += sizeof(piece) + piece.key.size();
   return bytes;
 }
 
@@ -20,16 +20,16 @@ void ManifestCache::insert(std::shared_ptr<const OpenedFile> file) {
   const std::size_t bytes = cost(*file);
   if (bytes > capacity_) return;  // used by its request, then dropped
   std::lock_guard lock(mutex_);
-  if (items_.count(file->id)) return;
+  if (items_.count(file->id())) return;
   while (used_ + bytes > capacity_ && !order_.empty()) {
     auto victim = items_.find(order_.front());
     used_ -= victim->second.bytes;
     items_.erase(victim);
     order_.pop_front();
   }
-  order_.push_back(file->id);
+  order_.push_back(file->id());
   used_ += bytes;
-  const std::string id = file->id;
+  const std::string id = file->id();
   items_.emplace(id, Item{std::move(file), bytes, std::prev(order_.end())});
 }
 

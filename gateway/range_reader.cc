@@ -14,7 +14,7 @@ RangeReader::RangeReader(PieceCache& cache, PieceFetcher& fetcher, std::shared_p
 }
 
 std::uint64_t RangeReader::piece_of(std::uint64_t offset) const {
-  const auto& pieces = file_->manifest->pieces;
+  const auto& pieces = file_->manifest().pieces;
   // Offsets are contiguous and sorted (parse_manifest checks it).
   auto it = std::upper_bound(pieces.begin(), pieces.end(), offset,
                              [](std::uint64_t value, const codec::PieceEntry& p) { return value < p.offset; });
@@ -23,9 +23,9 @@ std::uint64_t RangeReader::piece_of(std::uint64_t offset) const {
 
 Status RangeReader::want(std::uint64_t index, PieceCache::Want want) {
   if (pins_.count(index)) return {};
-  const codec::PieceEntry& piece = file_->manifest->pieces[index];
+  const codec::PieceEntry& piece = file_->manifest().pieces[index];
   const auto deadline = PieceCache::Clock::now() + wait_limit_;
-  PieceCache::Acquired got = cache_.acquire(file_->id + ":" + std::to_string(index), piece.size, want, deadline);
+  PieceCache::Acquired got = cache_.acquire(file_->id() + ":" + std::to_string(index), piece.size, want, deadline);
   if (!got.pin) return got.refused ? *got.refused : Error{Errc::kLimit, "no room in the piece cache"};
   if (got.fetch) fetcher_.submit(file_, index, std::move(got.fetch), want == PieceCache::Want::kNow);
   pins_.emplace(index, std::move(got.pin));
@@ -57,7 +57,7 @@ Result<std::size_t> RangeReader::read(std::uint64_t position, std::span<std::byt
   }
   auto payload = pin.payload();
   if (!payload) return std::move(payload).error();
-  const codec::PieceEntry& piece = file_->manifest->pieces[index];
+  const codec::PieceEntry& piece = file_->manifest().pieces[index];
   const std::uint64_t within = offset - piece.offset;
   const std::uint64_t piece_left = payload->size() - within;
   const std::uint64_t range_left = range_.last - offset + 1;

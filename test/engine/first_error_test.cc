@@ -93,8 +93,10 @@ class AsyncFakeBackend final : public net::Backend {
       auto next = pending_.begin();
       for (auto it = pending_.begin(); it != pending_.end(); ++it)
         if (it->due < next->due) next = it;
-      if (Clock::now() < next->due) {
-        wake_.wait_until(lock, next->due);
+      // A copy: stop() may free the element while the wait has the lock released.
+      const Clock::time_point due = next->due;
+      if (Clock::now() < due) {
+        wake_.wait_until(lock, due);
         continue;
       }
       Pending p = std::move(*next);
