@@ -37,6 +37,7 @@ using CommandRunner = std::function<int()>;
 CommandRunner add_push_command(CLI::App& app, CommandLine& line, const char* name);
 CommandRunner add_pull_command(CLI::App& app, CommandLine& line, const char* name);
 CommandRunner add_info_command(CLI::App& app, CommandLine& line);
+CommandRunner add_ls_command(CLI::App& app, CommandLine& line);
 CommandRunner add_verify_command(CLI::App& app, CommandLine& line);
 CommandRunner add_rm_command(CLI::App& app, CommandLine& line);
 CommandRunner add_repair_command(CLI::App& app, CommandLine& line);  // issue 15

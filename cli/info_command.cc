@@ -58,6 +58,12 @@ CommandRunner add_info_command(CLI::App& app, CommandLine& line) {
                               i.stripes, i.stripe_data, i.stripe_parity, i.stripe_data + i.stripe_parity,
                               i.manifest_copies);
       }
+      if (i.entries > 0) {  // a tree key (docs/FORMAT.md §11)
+        if (line.json)
+          text.insert(text.size() - 2, fmt::format(",\"tree\":{{\"entries\":{},\"files\":{}}}", i.entries, i.files));
+        else
+          text += fmt::format("tree:       {} entries, {} files (sxengine ls lists them)\n", i.entries, i.files);
+      }
       if (auto shown = write_stdout(text); !shown) return fail(&printer, shown.error());
       return int{kExitOk};
     });

@@ -18,8 +18,18 @@ CommandRunner add_pull_command(CLI::App& app, CommandLine& line, const char* nam
   CLI::App* pull = app.add_subcommand(name, std::string(name) == "pull" ? "rebuild a file from its download key"
                                                                         : "the same as pull (storagex's verb)");
   auto key_arg = add_key_argument(pull, "download key (file:// or http(s):// URL)");
-  pull->add_option("OUT", *out, "output file or directory (default: the stored name, here); - for stdout");
-  pull->add_flag("-f,--force", options.force, "replace an existing output file");
+  pull->add_option("OUT", *out, "output file or directory (default: the stored name, here); - for stdout; a tree key is recreated under this directory");
+  pull->add_flag("-f,--force", options.force, "replace an existing output file (of a tree: its files and links)");
+  pull->add_option("--include", options.include,
+                   "of a tree key, pull only the paths that match this glob (a directory brings what is in it; "
+                   "may be given again)")
+      ->expected(1)
+      ->allow_extra_args(false)  // never eats the PATH or KEY after it
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  pull->add_option("--exclude", options.exclude, "of a tree key, leave out the paths that match this glob (may be given again)")
+      ->expected(1)
+      ->allow_extra_args(false)  // never eats the PATH or KEY after it
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   pull->add_flag("--fsync", options.fsync, "fsync the file before it is moved into place (survives a power loss)");
   pull->add_option("--passphrase", options.passphrase, "passphrase of a #s= key (also SXENGINE_PASSPHRASE)")
       ->envname("SXENGINE_PASSPHRASE");

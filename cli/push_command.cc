@@ -1,6 +1,11 @@
-// `sxengine push FILE` (and `upload`, the seed's verb): prints the key.
+// `sxengine push PATH…` (and `upload`, the seed's verb): prints the key. One
+// file is a file key; a directory or several PATHs one tree key.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "base/text.h"
 #include "cli/command.h"
@@ -13,7 +18,9 @@ namespace sx::cli {
 namespace {
 
 struct PushArgs {
-  std::string path;
+  std::vector<std::string> paths;
+  std::string files_from;
+  bool null_separated = false;
   std::string name;
   std::string compress = "auto";
   std::string format = "sxengine";
@@ -37,6 +44,34 @@ int print_key(CommandLine& line, ProgressPrinter& printer, const std::string& ke
   return fail(&printer, error);
 }
 
+// --files-from: PATHs one a line (or NUL-ended with -0); empty lines are
+// skipped. Read before anything is pushed, bounded.
+Result<std::vector<std::string>> read_path_list(const std::string& file, bool null_separated) {
+  std::FILE* in = file == "-" ? stdin : std::fopen(file.c_str(), "rb");
+  if (in == nullptr) return make_error(Errc::kIo, "cannot open --files-from " + file + ": " + std::strerror(errno));
+  std::vector<std::string> paths;
+  std::string current;
+  const int end = null_separated ? '\0' : '\n';
+  std::uint64_t bytes = 0;
+  for (int c; (c = std::fgetc(in)) != EOF;) {
+    if (++bytes > (std::uint64_t{1} << 30)) {
+      if (in != stdin) std::fclose(in);
+      return make_error(Errc::kLimit, "--files-from " + file + " is larger than 1 GiB");
+    }
+    if (c != end) {
+      current.push_back(static_cast<char>(c));
+      continue;
+    }
+    if (!current.empty()) paths.push_back(std::move(current));
+    current.clear();
+  }
+  const bool failed = std::ferror(in);
+  if (in != stdin) std::fclose(in);
+  if (failed) return make_error(Errc::kIo, "cannot read --files-from " + file);
+  if (!current.empty()) paths.push_back(std::move(current));
+  return paths;
+}
+
 // --format storagex-v1: the format has no encryption, digest or zstd, so
 // options asking for them are refused rather than silently dropped.
 int push_storagex_v1(CLI::App& push, const PushArgs& args, CommandLine& line) {
@@ -50,7 +85,7 @@ int push_storagex_v1(CLI::App& push, const PushArgs& args, CommandLine& line) {
     return usage_error("--format storagex-v1 has no stripes or parity: give one --backend");
   line.options.passphrase.clear();  // SXENGINE_PASSPHRASE is for encrypted pushes
   return run_with_storage(line, true, [&](Storage& storage, ProgressPrinter& printer) {
-    auto pushed = storage.upload_storagex_v1(args.path, args.name);
+    auto pushed = storage.upload_storagex_v1(args.paths.front(), args.name);
     if (!pushed) return fail(&printer, pushed.error());
     return print_key(line, printer, pushed->key);
   });
@@ -64,12 +99,18 @@ CommandRunner add_push_command(CLI::App& app, CommandLine& line, const char* nam
   CLI::App* push = app.add_subcommand(name, std::string(name) == "push"
                                                 ? "store a file; prints its download key"
                                                 : "the same as push (storagex's verb)");
-  push->add_option("FILE", args->path, "file to push, - for stdin")->required();
+  push->add_option("PATH", args->paths,
+                   "file to push (- for stdin); a directory, or several PATHs, are pushed as one tree key");
+  push->add_option("--files-from", args->files_from, "also push the PATHs listed in this file, one a line (- for stdin)");
+  push->add_flag("-0,--null", args->null_separated, "--files-from's PATHs end in NUL bytes, not newlines (find -print0)");
+  push->add_flag("-L,--dereference", options.follow_symlinks,
+                 "in a tree, store what symlinks point to instead of the links");
   push->add_option("--backend", args->backends,
                    "dir:PATH, file:///PATH, http(s)://HOST/PREFIX/, s3://BUCKET/PREFIX, host:NAME, "
                    "host:{JSON}, sxcu:PATH (default: the local store); give it 2-16 times to stripe the "
                    "pieces over several backends with parity")
       ->expected(1)
+      ->allow_extra_args(false)  // never eats the PATH or KEY after it
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   push->add_option("--parity", options.parity,
                    "Reed-Solomon parity pieces per stripe: the file survives the loss of any K backends "
@@ -85,7 +126,7 @@ CommandRunner add_push_command(CLI::App& app, CommandLine& line, const char* nam
   height->needs(args->width);
   args->width->excludes(args->piece_size);
   height->excludes(args->piece_size);
-  push->add_option("--name", args->name, "file name stored in the manifest (default: FILE's)");
+  push->add_option("--name", args->name, "file name stored in the manifest (default: PATH's)");
   auto* no_encrypt = push->add_flag("--no-encrypt", [&options](std::int64_t) { options.encrypt = false; },
                                     "store public, unencrypted pieces (as storagex did)");
   args->passphrase = push->add_option("--passphrase", options.passphrase,
@@ -126,9 +167,18 @@ CommandRunner add_push_command(CLI::App& app, CommandLine& line, const char* nam
     if (o.passphrase.empty() && o.encrypt) o.passphrase = text::env("SXENGINE_PASSPHRASE");
     if (stdout_was_closed())
       return usage_error("standard output is closed: the download key would be lost (nothing was pushed)");
-    if (args->format == "storagex-v1") return push_storagex_v1(*push, *args, line);
+    if (!args->files_from.empty()) {
+      auto listed = read_path_list(args->files_from, args->null_separated);
+      if (!listed) return usage_error(listed.error().message);
+      args->paths.insert(args->paths.end(), listed->begin(), listed->end());
+    }
+    if (args->paths.empty()) return usage_error("give a PATH to push (or --files-from LIST)");
+    if (args->format == "storagex-v1") {
+      if (args->paths.size() > 1) return usage_error("--format storagex-v1 holds one file: give one PATH");
+      return push_storagex_v1(*push, *args, line);
+    }
     return run_with_storage(line, true, [&](Storage& storage, ProgressPrinter& printer) {
-      auto key = storage.upload(args->path, args->name);
+      auto key = storage.upload(args->paths, args->name);
       if (!key) return fail(&printer, key.error());
       return print_key(line, printer, *key);
     });

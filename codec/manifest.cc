@@ -125,6 +125,64 @@ Status read_stripes(simdjson::dom::object object, const ManifestLimits& limits, 
   return {};
 }
 
+// A text field that may come with its exact bytes in hex (FIELD_hex), as
+// name does: the hex wins.
+bool read_text(simdjson::dom::object object, std::string_view field, std::size_t max_bytes, std::string& out) {
+  std::string_view text;
+  if (!read_field(object, field, text)) return false;
+  const std::string hex_field = std::string(field) + "_hex";
+  std::string_view hex;
+  if (!read_field(object, hex_field, hex)) {
+    if (text.size() > max_bytes) return false;
+    out = std::string(text);
+    return true;
+  }
+  if (hex.size() % 2 || hex.size() > 2 * max_bytes || hex.find_first_not_of("0123456789abcdef") != hex.npos)
+    return false;
+  out.clear();
+  const auto digit = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  for (std::size_t i = 0; i < hex.size(); i += 2) out.push_back(static_cast<char>(digit(hex[i]) * 16 + digit(hex[i + 1])));
+  return true;
+}
+
+// The optional tree (docs/FORMAT.md §11), after the pieces: its entries
+// read, counted before any allocation, then held to check_tree_entries.
+Status read_tree(simdjson::dom::object object, const ManifestLimits& limits, Manifest& manifest) {
+  simdjson::dom::array entries;
+  const auto error = object["tree"].get(entries);
+  if (error == simdjson::NO_SUCH_FIELD) return {};
+  if (error) return corrupt("tree is not an array");
+  if (entries.size() == 0) return corrupt("tree has no entries");
+  if (entries.size() > limits.max_tree_entries) return corrupt("tree has too many entries");
+  if (manifest.stripe_data > 0) return corrupt("a tree cannot be striped (yet)");
+  manifest.tree.reserve(entries.size());
+  for (simdjson::dom::element element : entries) {
+    simdjson::dom::object entry;
+    TreeEntry e;
+    std::string_view type;
+    std::uint64_t mode = 0;
+    if (element.get(entry) || !read_field(entry, "type", type) || !read_text(entry, "path", kMaxTreePath, e.path) ||
+        !read_field(entry, "mode", mode) || !read_field(entry, "mtime_ns", e.mtime_ns))
+      return corrupt("a tree entry lacks type, path, mode or mtime_ns");
+    if (mode > 07777) return corrupt("a tree entry's mode is past 07777");
+    e.mode = static_cast<std::uint32_t>(mode);
+    if (type == "file") {
+      e.type = EntryType::kFile;
+      if (!read_field(entry, "size", e.size) || !read_field(entry, "offset", e.offset))
+        return corrupt("a tree file lacks size or offset");
+    } else if (type == "dir") {
+      e.type = EntryType::kDirectory;
+    } else if (type == "link") {
+      e.type = EntryType::kSymlink;
+      if (!read_text(entry, "target", kMaxTreePath, e.target)) return corrupt("a tree symlink lacks its target");
+    } else {
+      return corrupt(fmt::format("unknown tree entry type \"{}\"", type.substr(0, 16)));
+    }
+    manifest.tree.push_back(std::move(e));
+  }
+  return check_tree_entries(manifest.tree, manifest.size);
+}
+
 }  // namespace
 
 std::string hex32(std::uint32_t value) { return fmt::format("{:08x}", value); }
@@ -168,6 +226,10 @@ std::string to_json(const Manifest& manifest) {
       fmt::format_to(it, R"(,"size":{},"checksum":"{:08x}"}})", piece.size, piece.crc32);
     }
     fmt::format_to(it, "]");
+  }
+  if (manifest.is_tree()) {
+    const std::string tree = tree_json(manifest.tree);
+    out.append(tree.data(), tree.data() + tree.size());
   }
   fmt::format_to(it, "}}");
   return fmt::to_string(out);
@@ -287,6 +349,7 @@ Result<Manifest> parse_manifest(std::string_view json, const ManifestLimits& lim
   }
   if (auto status = check_pieces(manifest); !status) return std::move(status).error();
   if (auto status = read_stripes(object, limits, manifest); !status) return std::move(status).error();
+  if (auto status = read_tree(object, limits, manifest); !status) return std::move(status).error();
   return manifest;
 }
 

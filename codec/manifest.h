@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "codec/tree_entries.h"
 #include "sx/error.h"
 
 namespace sx::codec {
@@ -56,6 +57,10 @@ struct Manifest {
   int stripe_parity = 0;  // K
   // Index s·K + j; offset 0; size = the longest data piece of stripe s.
   std::vector<PieceEntry> parity_pieces;
+  // A tree key (docs/FORMAT.md §11): its entries; the pieces then hold the
+  // tree's stream, every file's bytes back to back. Empty: a single file.
+  std::vector<TreeEntry> tree;
+  bool is_tree() const { return !tree.empty(); }
   std::uint64_t stripes() const {
     return stripe_data ? (pieces.size() + static_cast<std::uint64_t>(stripe_data) - 1) / stripe_data : 0;
   }
@@ -84,6 +89,9 @@ struct ManifestLimits {
   // 256 MiB of JSON: ~150 bytes a piece entry with an S3 or HTTP URL.
   std::size_t max_json_bytes = std::size_t{256} << 20;
   std::size_t max_key_bytes = 4096;
+  // 2^22 entries of a tree: about 600 MiB of JSON at the longest paths, but
+  // the JSON limit above usually binds first.
+  std::uint64_t max_tree_entries = std::uint64_t{1} << 22;
 };
 
 std::string to_json(const Manifest& manifest);

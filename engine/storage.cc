@@ -3,6 +3,9 @@
 // throws out of it: every exception below becomes an Error here.
 #include "sx/storage.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <mutex>
 #include <new>
 #include <utility>
@@ -23,6 +26,8 @@
 #include "engine/ops/remove.h"
 #include "engine/stripe/repair.h"
 #include "engine/push/push.h"
+#include "engine/tree/tree_pull.h"
+#include "engine/tree/tree_push.h"
 #include "engine/stripe/striped_push.h"
 #include "engine/push/storagex_push.h"
 #include "engine/core/thread_pool.h"
@@ -51,6 +56,12 @@ Result<OpenedKey> open_key(const std::string& text, const Options& options) {
   auto content_key = engine::resolve_content_key(*key, options.passphrase);
   if (!content_key) return std::move(content_key).error();
   return OpenedKey{std::move(key->url), std::move(*content_key), std::move(key->alternates)};
+}
+
+// A directory (a symlink to one too: the user named it) is pushed as a tree.
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 }  // namespace
@@ -179,6 +190,8 @@ Storage::~Storage() = default;
 Result<std::string> Storage::upload(const std::string& path, const std::string& name) {
   return impl_->operation_scope<std::string>([&]() -> Result<std::string> {
     const Options& o = impl_->options;
+    if (o.backends.size() >= 2 && is_directory(path))
+      return make_error(Errc::kInvalidArgument, "a tree cannot be striped over several backends yet: give one --backend");
     if (o.backends.size() >= 2) {  // striped over several backends (docs/FORMAT.md §10)
       std::vector<std::unique_ptr<net::Backend>> owned;
       std::vector<net::Backend*> backends;
@@ -215,7 +228,23 @@ Result<std::string> Storage::upload(const std::string& path, const std::string& 
     auto backend = net::open_backend(impl_->options.backend, impl_->backend_options(), impl_->loop_provider());
     if (!backend) return std::move(backend).error();
     auto ctx = impl_->context();
+    if (is_directory(path)) return engine::push_tree(ctx, **backend, {path}, name);
     return engine::push(ctx, **backend, path, name);
+  });
+}
+
+Result<std::string> Storage::upload(const std::vector<std::string>& paths, const std::string& name) {
+  if (paths.size() == 1 && !is_directory(paths.front())) return upload(paths.front(), name);
+  return impl_->operation_scope<std::string>([&]() -> Result<std::string> {
+    const Options& o = impl_->options;
+    if (o.backends.size() >= 2 || o.parity > 0)
+      return make_error(Errc::kInvalidArgument, "a tree cannot be striped over several backends yet: give one --backend");
+    for (const std::string& path : paths)
+      if (path == "-") return make_error(Errc::kInvalidArgument, "- (stdin) cannot be part of a tree: push it alone");
+    auto backend = net::open_backend(o.backend, impl_->backend_options(), impl_->loop_provider());
+    if (!backend) return std::move(backend).error();
+    auto ctx = impl_->context();
+    return engine::push_tree(ctx, **backend, paths, name);
   });
 }
 
@@ -236,6 +265,7 @@ Result<StoragexUpload> Storage::upload_storagex_v1(const std::string& path, cons
 Result<std::string> Storage::download(const std::string& key, const std::string& out) {
   return impl_->on_key<std::string>(key, [&](engine::Context& ctx, net::Backend& backend,
                                              const engine::CheckedManifest& checked, const OpenedKey& k) {
+    if (checked->is_tree()) return engine::pull_tree(ctx, backend, checked, k.content_key, out);
     return engine::pull(ctx, backend, checked, k.content_key, out);
   });
 }
@@ -260,7 +290,28 @@ Result<FileInfo> Storage::info(const std::string& key) {
     info.stripe_parity = m.stripe_parity;
     info.stripes = m.stripes();
     info.manifest_copies = 1 + static_cast<int>(k.alternates.size());
+    info.entries = m.tree.size();
+    info.files = static_cast<std::uint64_t>(std::count_if(
+        m.tree.begin(), m.tree.end(), [](const codec::TreeEntry& e) { return e.type == codec::EntryType::kFile; }));
     return info;
+  });
+}
+
+Result<std::vector<TreeItem>> Storage::list(const std::string& key) {
+  return impl_->on_key<std::vector<TreeItem>>(key, [&](engine::Context&, net::Backend&,
+                                                       const engine::CheckedManifest& checked,
+                                                       const OpenedKey&) -> Result<std::vector<TreeItem>> {
+    const codec::Manifest& m = checked.manifest();
+    std::vector<TreeItem> items;
+    if (!m.is_tree()) {
+      items.push_back(TreeItem{m.name, "file", 0, 0, m.size, {}});
+      return items;
+    }
+    items.reserve(m.tree.size());
+    for (const codec::TreeEntry& e : m.tree)
+      items.push_back(TreeItem{e.path, std::string(codec::entry_type_name(e.type)), e.mode, e.mtime_ns,
+                               e.type == codec::EntryType::kFile ? e.size : 0, e.target});
+    return items;
   });
 }
 

@@ -162,6 +162,12 @@ void write_manifests(Corpus& corpus) {
   striped.stripe_parity = 1;
   striped.parity_pieces = {{0, "http://h3/p0.png", 0, 1000, 0x11111111}, {1, "http://h3/p1.png", 0, 500, 0x22222222}};
   corpus.add("manifest_striped", codec::to_json(striped));
+  codec::Manifest tree = m;  // docs/FORMAT.md §11: a tree over the same 2500 bytes
+  tree.tree = {{"top", codec::EntryType::kDirectory, 0755, 1, 0, 0, {}},
+               {"top/a", codec::EntryType::kFile, 0644, 2, 2000, 0, {}},
+               {"top/b\xff", codec::EntryType::kFile, 0600, 3, 500, 2000, {}},
+               {"top/l", codec::EntryType::kSymlink, 0777, 4, 0, 0, "../a"}};
+  corpus.add("manifest_tree", codec::to_json(tree));
   m.encryption = "aes-256-gcm";
   m.pieces.resize(1);
   m.size = 1000;

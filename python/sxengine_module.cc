@@ -194,6 +194,9 @@ class OptionReader {
     else if (name == "sha256") o_.record_sha256 = flag(name, value);
     else if (name == "passphrase") o_.passphrase = text(name, value);
     else if (name == "compress") o_.compress = compress(name, value);
+    else if (name == "follow_symlinks") o_.follow_symlinks = flag(name, value);
+    else if (name == "include") o_.include = texts(name, value);
+    else if (name == "exclude") o_.exclude = texts(name, value);
     else throw py::type_error("Storage() got an unexpected keyword argument '" + name + "'");
   }
 
@@ -278,10 +281,29 @@ class PyStorage {
     if (progress_) progress_->attach(storage_.get());
   }
 
+  // A path, or a list of paths (one tree key); a directory is a tree too.
   py::object upload(const py::object& path, const py::object& name) {
-    const std::string p = fs_path(path);
     const std::string n = optional_name(name);
+    if (py::isinstance<py::list>(path) || py::isinstance<py::tuple>(path)) {
+      std::vector<std::string> paths;
+      for (const py::handle item : path) paths.push_back(fs_path(py::reinterpret_borrow<py::object>(item)));
+      return py::str(run<std::string>([&] { return storage_->upload(paths, n); }));
+    }
+    const std::string p = fs_path(path);
     return py::str(run<std::string>([&] { return storage_->upload(p, n); }));
+  }
+
+  // A tree key's entries (a file key: its one file), as `sxengine ls --json`.
+  py::list list(const std::string& key) {
+    const std::vector<sx::TreeItem> items = run<std::vector<sx::TreeItem>>([&] { return storage_->list(key); });
+    py::list out;
+    for (const sx::TreeItem& i : items) {
+      py::dict entry(py::arg("path") = fs_decode(i.path), py::arg("type") = i.type, py::arg("mode") = i.mode,
+                     py::arg("mtime_ns") = i.mtime_ns, py::arg("size") = i.size);
+      if (i.type == "link") entry["target"] = fs_decode(i.target);
+      out.append(std::move(entry));
+    }
+    return out;
   }
 
   py::object download(const std::string& key, const py::object& out) {
@@ -296,7 +318,8 @@ class PyStorage {
                     py::arg("width") = i.width, py::arg("height") = i.height, py::arg("format") = i.format,
                     py::arg("manifest_levels") = i.manifest_levels, py::arg("encryption") = i.encryption,
                     py::arg("stripe_data") = i.stripe_data, py::arg("stripe_parity") = i.stripe_parity,
-                    py::arg("stripes") = i.stripes, py::arg("manifest_copies") = i.manifest_copies);
+                    py::arg("stripes") = i.stripes, py::arg("manifest_copies") = i.manifest_copies,
+                    py::arg("entries") = i.entries, py::arg("files") = i.files);
   }
 
   py::dict verify(const std::string& key, bool sha256) {
@@ -439,6 +462,7 @@ PYBIND11_MODULE(_sxengine, m) {
       .def("upload", &PyStorage::upload, py::arg("path"), py::arg("name") = py::none())
       .def("download", &PyStorage::download, py::arg("key"), py::arg("out") = py::none())
       .def("info", &PyStorage::info, py::arg("key"))
+      .def("list", &PyStorage::list, py::arg("key"))
       .def("verify", &PyStorage::verify, py::arg("key"), py::arg("sha256") = false)
       .def("remove", &PyStorage::remove, py::arg("key"), py::arg("force") = false)
       .def("repair", &PyStorage::repair, py::arg("key"), py::arg("backend") = py::none())

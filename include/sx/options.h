@@ -89,6 +89,14 @@ struct Options {
   // auto: zstd when a sample of the file shrinks by 10% or more.
   Compress compress = Compress::kAuto;
   ProgressSink* progress = nullptr;  // not owned; may be null
+  // --- Trees (push PATH…, docs/FORMAT.md §11) ---
+  // push -L: store what symlinks point to instead of the links.
+  bool follow_symlinks = false;
+  // pull of a tree: only the entries whose path matches an include glob
+  // (all when none is given) and no exclude glob (fnmatch; a directory that
+  // matches brings everything below it). Only their pieces are fetched.
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
 };
 
 }  // namespace sx

@@ -28,6 +28,20 @@ struct FileInfo {
   int stripe_parity = 0;
   std::uint64_t stripes = 0;
   int manifest_copies = 1;  // the key's URL and its &m= copies
+  // Tree keys (docs/FORMAT.md §11); 0 for a file. `size` is then the bytes
+  // of all files together.
+  std::uint64_t entries = 0;
+  std::uint64_t files = 0;
+};
+
+// One entry of a tree key (Storage::list).
+struct TreeItem {
+  std::string path;     // relative, '/'-separated, bytes as pushed
+  std::string type;     // "file", "dir" or "link"
+  std::uint32_t mode = 0;     // permission bits
+  std::int64_t mtime_ns = 0;  // modification time, ns since the epoch
+  std::uint64_t size = 0;     // a file's bytes
+  std::string target;         // a link's target
 };
 
 // A piece verify found missing or bad.

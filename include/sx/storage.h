@@ -30,10 +30,16 @@ class SX_EXPORT Storage {
   // Returns the download key: the manifest URL, plus "#k=…" (the content
   // key) or "#s=…" (the passphrase salt) when encrypted.
   Result<std::string> upload(const std::string& path, const std::string& name = {});
+  // Pushes files and directories (recursively) as one tree key
+  // (docs/FORMAT.md §11); a directory given alone to upload(path) is pushed
+  // the same way. `name` is what info shows (default: the first PATH's name).
+  Result<std::string> upload(const std::vector<std::string>& paths, const std::string& name = {});
 
   // Pulls `key` to `out`: a file path, a directory (the stored name goes
   // inside, sanitized) or "" (the current directory). Returns the path written.
-  // Nothing appears under that path unless every checksum matched.
+  // Nothing appears under that path unless every checksum matched. A tree
+  // key is recreated under `out` (a directory, made when missing; "" = here)
+  // and never outside it; options.include/exclude pull a part of it.
   Result<std::string> download(const std::string& key, const std::string& out = {});
 
   // Pushes in the 2017 storagex v1 format instead (for people still on
@@ -43,6 +49,10 @@ class SX_EXPORT Storage {
   Result<StoragexUpload> upload_storagex_v1(const std::string& path, const std::string& name = {});
 
   Result<FileInfo> info(const std::string& key);
+
+  // What a key holds, as `tar tv` shows a tree: every entry of a tree key in
+  // tree order; for a file key, the one file.
+  Result<std::vector<TreeItem>> list(const std::string& key);
 
   // The storagex v1 meta info of a storagex key, rendered as storagex wrote
   // it; kInvalidArgument for an sxengine key.

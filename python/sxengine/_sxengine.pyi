@@ -1,4 +1,5 @@
 # Type stubs of the sxengine extension (python/sxengine_module.cc).
+import builtins
 import os
 from typing import Any, Callable, Literal, Mapping, Optional, Sequence, TypedDict, Union
 
@@ -38,6 +39,16 @@ class FileInfo(TypedDict):
     stripe_parity: int  # its parity pieces per stripe
     stripes: int
     manifest_copies: int  # the key's URL and its &m= copies
+    entries: int  # a tree key's entries; 0 for a file
+    files: int  # a tree key's files
+
+class TreeItem(TypedDict, total=False):
+    path: str  # relative, '/'-separated (os.fsdecode of the stored bytes)
+    type: Literal["file", "dir", "link"]
+    mode: int
+    mtime_ns: int
+    size: int
+    target: str  # links only
 
 class PieceProblem(TypedDict):
     index: int
@@ -128,13 +139,18 @@ class Storage:
         sha256: bool = ...,  # also record the whole file's SHA-256
         passphrase: str = ...,
         compress: Literal["auto", "none", "zstd"] = ...,
+        follow_symlinks: bool = ...,  # a tree push stores what symlinks point to (push -L)
+        include: Sequence[str] = ...,  # a tree download keeps only paths matching these globs
+        exclude: Sequence[str] = ...,  # ... and none matching these
         progress: Optional[ProgressCallback] = ...,
     ) -> None: ...
-    def upload(self, path: StrPath, name: Optional[str] = None) -> str:
-        """Pushes a file ("-": stdin); returns its download key."""
+    def upload(self, path: Union[StrPath, Sequence[StrPath]], name: Optional[str] = None) -> str:
+        """Pushes a file ("-": stdin), a directory or a list of paths (one tree key); returns its download key."""
     def download(self, key: str, out: Optional[StrPath] = None) -> str:
-        """Pulls key to out (a file, a directory, None: the current directory); returns the path written."""
+        """Pulls key to out (a file, a directory, None: the current directory; a tree under out); returns the path written."""
     def info(self, key: str) -> FileInfo: ...
+    def list(self, key: str) -> builtins.list[TreeItem]:
+        """A tree key's entries in tree order (a file key: its one file), as `sxengine ls --json`."""
     def verify(self, key: str, sha256: bool = False) -> VerifyReport: ...
     def remove(self, key: str, force: bool = False) -> RemoveReport: ...
     def repair(self, key: str, backend: Optional[str] = None) -> RepairReport:

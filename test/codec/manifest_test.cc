@@ -140,3 +140,85 @@ TEST_CASE("striped manifests: stripe and parity pieces round-trip and are valida
   json.replace(json.find(R"("stripe":{"data":2)"), 18, R"("stripe":{"data":-2)");
   CHECK_FALSE(parse_manifest(json, ManifestLimits{}));
 }
+
+namespace {
+// sample()'s 25 bytes as a tree: top/, top/a (20 bytes), top/b (5), top/l -> a.
+Manifest tree_sample() {
+  Manifest m = sample();
+  m.tree = {{"top", EntryType::kDirectory, 0755, 1'700'000'000'123'456'789, 0, 0, {}},
+            {"top/a", EntryType::kFile, 0644, 2, 20, 0, {}},
+            {"top/b\xff", EntryType::kFile, 0600, 3, 5, 20, {}},
+            {"top/l", EntryType::kSymlink, 0777, 4, 0, 0, "a\xfe"}};
+  return m;
+}
+}  // namespace
+
+TEST_CASE("a tree manifest round-trips, non-UTF-8 paths and targets byte for byte") {
+  auto m = parse_manifest(to_json(tree_sample()), ManifestLimits{});
+  REQUIRE(m);
+  REQUIRE(m->is_tree());
+  REQUIRE(m->tree.size() == 4);
+  CHECK(m->tree[0].mtime_ns == 1'700'000'000'123'456'789);
+  CHECK(m->tree[2].path == "top/b\xff");
+  CHECK(m->tree[2].offset == 20);
+  CHECK(m->tree[3].type == EntryType::kSymlink);
+  CHECK(m->tree[3].target == "a\xfe");
+  CHECK_FALSE(parse_manifest(to_json(sample()), ManifestLimits{})->is_tree());
+}
+
+TEST_CASE("tree paths that could leave the pull's directory are refused") {
+  for (const char* bad : {"", "/etc/x", "a//b", "a/", "./a", "a/./b", "..", "a/../../b", "a/.."}) {
+    CAPTURE(bad);
+    CHECK_FALSE(check_tree_path(bad));
+  }
+  CHECK_FALSE(check_tree_path(std::string("x\0y", 3)));
+  CHECK_FALSE(check_tree_path(std::string(256, 'n')));
+  CHECK_FALSE(check_tree_path(std::string(kMaxTreePath + 1, 'n')));
+  for (const char* good : {"a", "a/b", "...", "a/..b/.c", "\xff\xfe"}) {
+    CAPTURE(good);
+    CHECK(check_tree_path(good));
+  }
+}
+
+TEST_CASE("tree entries out of order, twice, under a non-directory or outside the stream are refused") {
+  const auto refused = [](Manifest m, const char* why) {
+    CAPTURE(why);
+    auto parsed = parse_manifest(to_json(m), ManifestLimits{});
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().code == Errc::kCorrupt);
+  };
+  Manifest m = tree_sample();
+  std::swap(m.tree[1], m.tree[2]);
+  refused(m, "out of byte order");
+  m = tree_sample();
+  m.tree.insert(m.tree.begin() + 2, m.tree[1]);
+  refused(m, "a path twice");
+  m = tree_sample();
+  m.tree[0].type = EntryType::kFile;  // top is a file, yet holds top/a
+  refused(m, "a parent that is not a directory");
+  m = tree_sample();
+  m.tree.erase(m.tree.begin());
+  refused(m, "a parent that is not in the tree");
+  m = tree_sample();
+  m.tree[0].type = EntryType::kSymlink;
+  m.tree[0].target = "/";
+  refused(m, "children under a symlink");
+  m = tree_sample();
+  m.tree[2].size = 6;
+  refused(m, "a file past the stream");
+  m = tree_sample();
+  m.tree[2].offset = 19;
+  refused(m, "files overlapping");
+  m = tree_sample();
+  m.tree[2].size = 4;
+  refused(m, "bytes no file holds");
+  m = tree_sample();
+  m.tree[1].mode = 010000;
+  refused(m, "a mode past 07777");
+  m = tree_sample();
+  m.tree[3].target.clear();
+  refused(m, "a symlink without a target");
+  ManifestLimits few;
+  few.max_tree_entries = 3;
+  CHECK_FALSE(parse_manifest(to_json(tree_sample()), few));
+}

@@ -19,6 +19,30 @@ def test_round_trip_default_options(random_file, tmp_path):
     assert (tmp_path / "out.bin").read_bytes() == src.read_bytes()
 
 
+def test_a_directory_is_one_tree_key(tmp_path):
+    src = tmp_path / "album"
+    (src / "sub").mkdir(parents=True)
+    (src / "sub" / "a.bin").write_bytes(os.urandom(70_000))
+    (src / "b.txt").write_text("b")
+    (src / "link").symlink_to("b.txt")
+    storage = sxengine.Storage(backend="dir:%s" % (tmp_path / "store"), piece_size=16 * 1024)
+    key = storage.upload(src)
+    entries = storage.list(key)
+    assert [e["path"] for e in entries] == ["album", "album/b.txt", "album/link", "album/sub", "album/sub/a.bin"]
+    assert entries[2]["type"] == "link" and entries[2]["target"] == "b.txt"
+    assert storage.info(key)["files"] == 2 and storage.info(key)["entries"] == 5
+    out = storage.download(key, tmp_path / "out")
+    assert out == str(tmp_path / "out")
+    assert (tmp_path / "out" / "album" / "sub" / "a.bin").read_bytes() == (src / "sub" / "a.bin").read_bytes()
+    assert os.readlink(tmp_path / "out" / "album" / "link") == "b.txt"
+    # Several paths, and only a part of them pulled back.
+    key2 = storage.upload([src / "b.txt", src / "sub"])
+    part = sxengine.Storage(backend="dir:%s" % (tmp_path / "store"), include=["sub/*"])
+    part.download(key2, tmp_path / "part")
+    assert sorted(p.name for p in (tmp_path / "part").rglob("*")) == ["a.bin", "sub"]
+    assert [e["path"] for e in storage.list(storage.upload(src / "b.txt"))] == ["b.txt"]
+
+
 def test_options_as_keywords(random_file, tmp_path):
     src = random_file(1_000_000)
     storage = sxengine.Storage(backend="dir:%s" % (tmp_path / "store"), piece_size=64 * 1024, parallel=4,

@@ -1,0 +1,85 @@
+#include "engine/tree/tree_push.h"
+
+#include <chrono>
+
+#include "base/text.h"
+#include "codec/checksum.h"
+#include "engine/core/download_key.h"
+#include "engine/core/payload_transform.h"
+#include "engine/core/thread_pool.h"
+#include "engine/ops/manifest_tree.h"
+#include "engine/push/orphans.h"
+#include "engine/push/piece_plan.h"
+#include "engine/push/uploader.h"
+#include "engine/tree/tree_source.h"
+#include "engine/tree/tree_walk.h"
+
+namespace sx::engine {
+namespace {
+
+// What info and the catalogue show: the one top-level name, or the first
+// and how many more.
+std::string tree_name(const std::vector<codec::TreeEntry>& entries) {
+  std::string first;
+  std::size_t tops = 0;
+  for (const codec::TreeEntry& e : entries)
+    if (e.path.find('/') == std::string::npos && tops++ == 0) first = e.path;
+  return tops <= 1 ? first : first + " and " + std::to_string(tops - 1) + " more";
+}
+
+}  // namespace
+
+Result<std::string> push_tree(Context& ctx, net::Backend& backend, const std::vector<std::string>& paths,
+                              const std::string& name) {
+  const Options& o = ctx.options;
+  auto plan = plan_pieces(o, backend.limits(), ctx.limits, backend.describe());
+  if (!plan) return std::move(plan).error();
+  const auto note = [&](const std::string& text) { report(o.progress, [&](ProgressSink& p) { p.on_note(text); }); };
+  WalkOptions walk_options;
+  walk_options.follow_symlinks = o.follow_symlinks;
+  walk_options.note = note;
+  auto tree = walk_tree(paths, walk_options, ctx.cancel);
+  if (!tree) return std::move(tree).error();
+  if (tree->entries.size() > ctx.manifest_limits.max_tree_entries)
+    return make_error(Errc::kLimit, "the tree has " + std::to_string(tree->entries.size()) +
+                                        " entries, more than a tree key holds (" +
+                                        std::to_string(ctx.manifest_limits.max_tree_entries) + ")");
+
+  const auto started = std::chrono::steady_clock::now();
+  const std::uint64_t total = tree->stream_bytes;
+  report(o.progress, [&](ProgressSink& p) {
+    p.on_start("push", total, (total + plan->piece_bytes - 1) / plan->piece_bytes);
+  });
+  DownloadKey download = new_download_key(o);
+  auto content_key = resolve_content_key(download, o.passphrase);
+  if (!content_key) return std::move(content_key).error();
+
+  TransformPool transforms(static_cast<std::size_t>(ctx.pool.size()), *content_key);
+  Uploader uploader(ctx, backend, plan->geometry, transforms, o.compress);
+  std::vector<codec::Sha256Digest> piece_digests;
+  PieceKind data{0, 0, 0, true, o.encrypt ? nullptr : &piece_digests};
+  TreeSource source(tree->sources, plan->piece_bytes, o.follow_symlinks, ctx.cancel);
+  auto pieces = uploader.run(source, data);
+  if (!pieces) return with_orphans(std::move(pieces).error(), uploader, backend);
+
+  codec::Manifest manifest;
+  manifest.name = name.empty() ? tree_name(tree->entries) : name;
+  manifest.digest = std::string(o.encrypt ? codec::kDigestAead : codec::kDigestSha256Tree);
+  if (!o.encrypt) manifest.sha256_tree = text::to_hex(codec::sha256_tree(piece_digests));
+  manifest.piece_size = plan->piece_bytes;
+  manifest.width = plan->geometry.width;
+  manifest.height = plan->geometry.height;
+  manifest.encryption = o.encrypt ? "aes-256-gcm" : "none";
+  for (const codec::PieceEntry& piece : *pieces) manifest.size += piece.size;
+  if (manifest.size != total) return with_orphans(Error{Errc::kIo, "the tree's files changed while they were pushed"}, uploader, backend);
+  manifest.pieces = std::move(*pieces);
+  manifest.tree = std::move(tree->entries);
+  auto root = store_manifest_tree(uploader, manifest);
+  if (!root) return with_orphans(std::move(root).error(), uploader, backend);
+  download.url = std::move(*root);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  report(o.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.all_retries()); });
+  return format_download_key(download);
+}
+
+}  // namespace sx::engine

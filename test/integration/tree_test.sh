@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Tree keys (docs/FORMAT.md §11, docs/CLI.md §Trees): push PATH… of a tree
+# with nested and empty directories, empty files, symlinks in and out,
+# non-UTF-8 and 255-byte names, modes and nanosecond mtimes; pull recreates
+# it exactly (diff -r, and every entry's mode and mtime); small files share
+# pieces; ls, info, verify, rm; a partial pull fetches only its pieces
+# (counted at nginx); hostile tree manifests and symlinks planted in DIR
+# write nothing outside DIR.
+source "$(dirname "$0")/lib.sh"
+case $SX in /*) ;; *) SX=$PWD/$SX ;; esac
+need /usr/bin/python3 timeout find mkfifo
+sx() { timeout --foreground -k 5 120 "$SX" "$@"; }
+in_work() { (cd "$WORK" && "$@"); }
+STORE="$XDG_DATA_HOME/sxengine/store"
+objects() { find "$STORE" -type f -name '*.png' 2>/dev/null | wc -l; }
+# listing DIR: every entry below DIR with type, mode, size (files), mtime (ns) and link target.
+listing() { (cd "$1" && find . -mindepth 1 -printf '%P %y %m %T@ %l|' -a \( -type f -printf '%s\n' -o -printf '\n' \) | LC_ALL=C sort); }
+
+# --- a tree a user has -------------------------------------------------------
+SRC="$WORK/src"
+T="$SRC/album"
+mkdir -p "$T/small/d1" "$T/small/d2" "$T/small/d3" "$T/small/d4" "$T/empty-dir" "$T/deep/a/b/c/d/e"
+for d in 1 2 3 4; do
+  for i in $(seq 1 50); do head -c 4096 /dev/urandom > "$T/small/d$d/f$i"; done
+done
+random_file "$T/big.bin" 3000000
+: > "$T/empty-file"
+echo deep > "$T/deep/a/b/c/d/e/leaf.txt"
+printf 'latin-1 name' > "$T/caf"$'\xe9'".txt"
+long=$(printf 'n%.0s' $(seq 1 255))
+echo long > "$T/$long"
+ln -s big.bin "$T/link-inside"
+ln -s /etc/hostname "$T/link-outside"
+ln -s ../small/d1/f1 "$T/deep/relative-link"
+chmod 600 "$T/small/d1/f2"; chmod 755 "$T/big.bin"; chmod 700 "$T/deep/a"; chmod 2755 "$T/small/d3"
+touch -h -d '2001-02-03 04:05:06.123456789' "$T/link-inside"
+touch -d '1999-12-31 23:59:59.987654321' "$T/small/d1/f3" "$T/empty-dir"
+mkfifo "$T/fifo"
+
+key=$(sx push "$T" --piece-size 256K 2>"$WORK/push.err"); rc=$?
+[ $rc -eq 0 ] && [ -n "$key" ] && pass "push DIR gives one key" || fail "push DIR: rc=$rc $(tail -1 "$WORK/push.err")"
+grep -q "skipped 1 device, socket or FIFO" "$WORK/push.err" && pass "the FIFO is skipped with a note" ||
+  fail "no note of the skipped FIFO: $(cat "$WORK/push.err")"
+rm "$T/fifo"
+stored=$(objects)
+# 200 small files (800 KiB) + 3 MB + a few: about 16 data pieces of 256 KiB and the manifest, not 200+
+[ "$stored" -le 20 ] && pass "small files share pieces: $stored objects for $(find "$T" | wc -l) entries" ||
+  fail "$stored objects stored for the tree"
+
+mkdir "$WORK/out"
+sx pull -q "$key" "$WORK/out" 2>"$WORK/pull.err" && pass "pull KEY DIR" || fail "pull: $(tail -1 "$WORK/pull.err")"
+diff -r --no-dereference "$T" "$WORK/out/album" > "$WORK/diff.txt" 2>&1 && pass "diff -r: the tree is the same" ||
+  fail "diff -r: $(head -3 "$WORK/diff.txt")"
+# setgid is not restored (a stranger's tree); everything else is.
+listing "$T" | sed 's/^small\/d3 d 2755/small\/d3 d 755/' > "$WORK/src.list"
+listing "$WORK/out/album" > "$WORK/out.list"
+cmp -s "$WORK/src.list" "$WORK/out.list" && pass "modes, sizes, link targets and ns mtimes restored ($(wc -l < "$WORK/src.list") entries)" ||
+  fail "entries differ: $(diff "$WORK/src.list" "$WORK/out.list" | head -4 | tr '\n' '|')"
+[ -z "$(find "$WORK/out" -name '.sxtree-*')" ] && pass "no temp file left" || fail "temp files left"
+
+# --- ls, info ------------------------------------------------------------------
+n=$(find "$T" | wc -l)
+[ "$(sx ls "$key" | wc -l)" -eq "$n" ] && pass "ls lists every entry ($n)" || fail "ls: $(sx ls "$key" | wc -l) lines, $n entries"
+sx ls -l "$key" > "$WORK/ls-l.txt"; sx ls --json "$key" > "$WORK/ls-json.txt"  # (grep -q would cut the pipe)
+grep -q -- '^-rw------- .* album/small/d1/f2$' "$WORK/ls-l.txt" && pass "ls -l shows a mode as tar tv does" ||
+  fail "ls -l: $(grep d1/f2$ "$WORK/ls-l.txt")"
+grep -q 'album/link-outside -> /etc/hostname' "$WORK/ls-l.txt" && pass "ls -l shows link targets" || fail "ls -l link"
+grep -q '"path":"album/link-inside","type":"link".*"target":"big.bin"' "$WORK/ls-json.txt" && pass "ls --json" ||
+  fail "ls --json: $(grep link-inside "$WORK/ls-json.txt")"
+sx info --json "$key" | grep -q "\"tree\":{\"entries\":$n,\"files\":$(find "$T" -type f | wc -l)}" && pass "info --json counts the tree" ||
+  fail "info --json: $(sx info --json "$key")"
+
+expect_fail "a tree key to standard output is refused" "cannot go to standard output" in_work sx pull -q "$key" -
+[ ! -e "$WORK/-" ] && pass "nothing made for -" || fail "pull - made ./-"
+
+# --- pull again, --force, a planted symlink ------------------------------------------
+before=$(listing "$WORK/out/album")
+expect_fail "a second pull into the same DIR keeps what is there" "exists (--force replaces it)" sx pull -q "$key" "$WORK/out"
+[ "$(listing "$WORK/out/album")" = "$before" ] && pass "nothing changed by the refused pull" || fail "the refused pull changed files"
+echo changed > "$WORK/out/album/big.bin"
+sx pull -q --force "$key" "$WORK/out" && cmp -s "$T/big.bin" "$WORK/out/album/big.bin" && pass "--force replaces files" ||
+  fail "--force did not restore big.bin"
+
+# A neighbour plants DIR/album -> somewhere else: pull must not write through it.
+mkdir -p "$WORK/victim" "$WORK/shared"
+echo precious > "$WORK/victim/keep"
+ln -s "$WORK/victim" "$WORK/shared/album"
+expect_fail "a symlink planted at a directory of the tree is not followed" "not a directory" sx pull -q --force "$key" "$WORK/shared"
+[ "$(ls -A "$WORK/victim")" = keep ] && [ "$(cat "$WORK/victim/keep")" = precious ] &&
+  pass "nothing written through the planted directory link" || fail "the victim directory changed: $(ls -A "$WORK/victim")"
+# ... and DIR/album/big.bin -> a victim file: replaced by the file (--force), the victim untouched.
+rm "$WORK/shared/album"; mkdir "$WORK/shared/album"
+ln -s "$WORK/victim/keep" "$WORK/shared/album/big.bin"
+expect_fail "a symlink planted at a file's name is kept without --force" "exists" sx pull -q "$key" "$WORK/shared"
+sx pull -q --force "$key" "$WORK/shared" && [ ! -L "$WORK/shared/album/big.bin" ] &&
+  cmp -s "$T/big.bin" "$WORK/shared/album/big.bin" && [ "$(cat "$WORK/victim/keep")" = precious ] &&
+  pass "--force replaces the planted link, not what it points to" || fail "the planted file link was followed"
+
+# --- verify, partial pull counted at the server, rm ----------------------------
+sx verify -q "$key" && pass "verify of a tree key" || fail "verify of a tree key"
+start_nginx
+ALOG="$NGINX_DIR/access.log"
+nkey=$(sx push -q "$T" --piece-size 64K --backend "${NGINX_URL}tree/") || fail "push DIR to nginx"
+pieces=$(sx info --json "$nkey" | sed 's/.*"pieces":\([0-9]*\).*/\1/')
+mark=$(wc -l < "$ALOG")
+sx pull -q "$nkey" "$WORK/part" --include 'album/small/d2' --exclude '*/f1*' || fail "partial pull"
+gets=$(tail -n +$((mark + 1)) "$ALOG" | grep -c '"GET /tree/')
+# d2's 50 files minus f1, f10..f19: 39 × 4 KiB in about 4 pieces of 64 KiB, plus the manifest
+[ "$gets" -le 6 ] && [ "$pieces" -ge 50 ] && pass "--include/--exclude fetched $gets of $pieces pieces (+ manifest)" ||
+  fail "partial pull made $gets GETs of $pieces pieces"
+other=$(diff -r "$T/small/d2" "$WORK/part/album/small/d2" 2>&1 | grep -v "^Only in $T/small/d2: f1")
+[ "$(find "$WORK/part" -type f | wc -l)" -eq 39 ] && [ ! -e "$WORK/part/album/big.bin" ] && [ -z "$other" ] &&
+  pass "the part pulled is exact and only it" || fail "partial pull wrote: $(find "$WORK/part" -type f | wc -l) files"
+before=$(objects)
+sx rm -q "$key" && [ "$(objects)" -lt "$before" ] && [ "$(objects)" -eq 0 ] && pass "rm of a tree key removes its objects" ||
+  fail "rm left $(objects) objects"
+
+# --- PATH lists -------------------------------------------------------------------
+(cd "$T" && printf 'big.bin\0small/d4\0' > "$WORK/list0")
+lkey=$(cd "$T" && sx push -q --files-from "$WORK/list0" -0) || fail "push --files-from -0"
+[ "$(sx ls "$lkey" | head -3 | tr '\n' ' ')" = "big.bin d4/ d4/f1 " ] && pass "--files-from -0: each PATH a top-level entry" ||
+  fail "--files-from: $(sx ls "$lkey" | head -3 | tr '\n' ' ')"
+expect_fail "two PATHs of one name are refused" "two PATHs are named" sx push -q "$T/small/d1" "$WORK/out/album/small/d1"
+mkdir "$WORK/e" && ekey=$(sx push -q "$WORK/e") && sx pull -q "$ekey" "$WORK/e-out" && [ -d "$WORK/e-out/e" ] &&
+  pass "an empty directory is a tree of one entry" || fail "empty directory"
+
+# --- hostile tree manifests -------------------------------------------------------
+pkey=$(sx push -q --no-encrypt --compress none "$T" --piece-size 256K) || fail "plain tree push"
+root=${pkey#file://}
+mkdir -p "$WORK/h/victim"
+for case in dotdot absolute link-then-child duplicate file-then-child outside-stream; do
+  evil="$(dirname "$root")/evil-$case.png"
+  "$PY" "$ROOT/test/integration/tree_manifest.py" "$root" "$evil" "$case" "$WORK/h/victim" || { fail "cannot make $case"; continue; }
+  rm -rf "$WORK/h/out"
+  expect_fail "hostile tree ($case) is refused" "manifest is invalid" sx pull -q "file://$evil" "$WORK/h/out"
+  found=$(ls -A "$WORK/h/victim"; for f in "$WORK/h/escaped" /tmp/escaped; do [ -e "$f" ] && echo "$f"; done)
+  [ -z "$found" ] && [ -z "$(find "$WORK/h/out" -type f 2>/dev/null)" ] && pass "$case: nothing written" ||
+    fail "$case wrote: $found"
+done
+
+finish
