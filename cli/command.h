@@ -38,6 +38,7 @@ CommandRunner add_push_command(CLI::App& app, CommandLine& line, const char* nam
 CommandRunner add_pull_command(CLI::App& app, CommandLine& line, const char* name);
 CommandRunner add_info_command(CLI::App& app, CommandLine& line);
 CommandRunner add_ls_command(CLI::App& app, CommandLine& line);
+CommandRunner add_keys_command(CLI::App& app, CommandLine& line);
 CommandRunner add_verify_command(CLI::App& app, CommandLine& line);
 CommandRunner add_rm_command(CLI::App& app, CommandLine& line);
 CommandRunner add_repair_command(CLI::App& app, CommandLine& line);  // issue 15

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   const std::vector<sx::cli::CommandRunner> commands = {
       sx::cli::add_push_command(app, line, "push"),   sx::cli::add_pull_command(app, line, "pull"),
       sx::cli::add_info_command(app, line),           sx::cli::add_ls_command(app, line),
+      sx::cli::add_keys_command(app, line),
       sx::cli::add_verify_command(app, line),
       sx::cli::add_rm_command(app, line),             sx::cli::add_serve_command(app),
       sx::cli::add_repair_command(app, line),  // issue 15

@@ -118,6 +118,9 @@ interrupted by SIGINT, SIGTERM
 SXENGINE_PASSPHRASE
 the passphrase of \-\-passphrase
 .TP
+SXENGINE_NO_CATALOGUE
+1: pushes are not recorded in the keys catalogue
+.TP
 AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE
 S3 settings, as the AWS tools read them
 .TP
@@ -127,6 +130,9 @@ where the local store, journals and saved keys, and image\-host profiles live
 .TP
 $XDG_STATE_HOME/sxengine/keys/
 keys of pushes whose standard output failed (mode 0600)
+.TP
+$XDG_STATE_HOME/sxengine/catalogue.jsonl
+the keys catalogue: every key a push printed (mode 0600; sxengine keys lists it)
 .TP
 $XDG_STATE_HOME/sxengine/orphans/
 URLs of pieces a failed push left behind

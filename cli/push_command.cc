@@ -4,10 +4,12 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
 #include "base/text.h"
+#include "cli/catalogue.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
 #include "cli/progress_printer.h"
@@ -21,6 +23,7 @@ struct PushArgs {
   std::vector<std::string> paths;
   std::string files_from;
   bool null_separated = false;
+  bool no_catalogue = false;
   std::string name;
   std::string compress = "auto";
   std::string format = "sxengine";
@@ -72,6 +75,23 @@ Result<std::vector<std::string>> read_path_list(const std::string& file, bool nu
   return paths;
 }
 
+// The push in the keys catalogue (cli/catalogue.h), from its own manifest
+// read back: what is recorded is what the key gives. A catalogue that cannot
+// be written costs a note, never the push.
+void catalogue(Storage& storage, ProgressPrinter& printer, const std::string& key) {
+  CatalogueEntry entry;
+  entry.time = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  entry.key = key;
+  auto info = storage.info(key);
+  if (info) {
+    entry.name = info->name;
+    entry.size = info->size;
+    entry.files = info->files;
+  }
+  Status added = info ? add_to_catalogue(entry) : Status(std::move(info).error());
+  if (!added) printer.on_note("not recorded in the keys catalogue: " + added.error().message);
+}
+
 // --format storagex-v1: the format has no encryption, digest or zstd, so
 // options asking for them are refused rather than silently dropped.
 int push_storagex_v1(CLI::App& push, const PushArgs& args, CommandLine& line) {
@@ -87,7 +107,9 @@ int push_storagex_v1(CLI::App& push, const PushArgs& args, CommandLine& line) {
   return run_with_storage(line, true, [&](Storage& storage, ProgressPrinter& printer) {
     auto pushed = storage.upload_storagex_v1(args.paths.front(), args.name);
     if (!pushed) return fail(&printer, pushed.error());
-    return print_key(line, printer, pushed->key);
+    const int status = print_key(line, printer, pushed->key);
+    if (!args.no_catalogue && text::env("SXENGINE_NO_CATALOGUE") != "1") catalogue(storage, printer, pushed->key);
+    return status;
   });
 }
 
@@ -103,6 +125,8 @@ CommandRunner add_push_command(CLI::App& app, CommandLine& line, const char* nam
                    "file to push (- for stdin); a directory, or several PATHs, are pushed as one tree key");
   push->add_option("--files-from", args->files_from, "also push the PATHs listed in this file, one a line (- for stdin)");
   push->add_flag("-0,--null", args->null_separated, "--files-from's PATHs end in NUL bytes, not newlines (find -print0)");
+  push->add_flag("--no-catalogue", args->no_catalogue,
+                 "do not record this push in the keys catalogue (sxengine keys; also SXENGINE_NO_CATALOGUE=1)");
   push->add_flag("-L,--dereference", options.follow_symlinks,
                  "in a tree, store what symlinks point to instead of the links");
   push->add_option("--backend", args->backends,
@@ -180,7 +204,9 @@ CommandRunner add_push_command(CLI::App& app, CommandLine& line, const char* nam
     return run_with_storage(line, true, [&](Storage& storage, ProgressPrinter& printer) {
       auto key = storage.upload(args->paths, args->name);
       if (!key) return fail(&printer, key.error());
-      return print_key(line, printer, *key);
+      const int status = print_key(line, printer, *key);
+      if (!args->no_catalogue && text::env("SXENGINE_NO_CATALOGUE") != "1") catalogue(storage, printer, *key);
+      return status;
     });
   };
 }

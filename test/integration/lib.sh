@@ -7,7 +7,7 @@ SX=${1:?usage: $0 SXENGINE SOURCE_ROOT}
 ROOT=${2:?usage: $0 SXENGINE SOURCE_ROOT}
 PY=/usr/bin/python3
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sxtest.XXXXXX")
-export XDG_DATA_HOME="$WORK/xdg-data" XDG_CONFIG_HOME="$WORK/xdg-config"
+export XDG_DATA_HOME="$WORK/xdg-data" XDG_CONFIG_HOME="$WORK/xdg-config" XDG_STATE_HOME="$WORK/xdg-state"
 CLEANUPS=()
 
 cleanup() {
