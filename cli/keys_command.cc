@@ -3,8 +3,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <ctime>
-
 #include "base/text.h"
 #include "cli/catalogue.h"
 #include "cli/command.h"
@@ -13,27 +11,6 @@
 #include "cli/standard_output.h"
 
 namespace sx::cli {
-namespace {
-
-std::string when(std::int64_t seconds) {
-  const std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  if (::localtime_r(&t, &tm) == nullptr) return "?";
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M", &tm);
-  return buffer;
-}
-
-std::string human(std::uint64_t bytes) {
-  if (bytes < 1024) return std::to_string(bytes) + " B";
-  const char* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
-  double value = static_cast<double>(bytes) / 1024;
-  int unit = 0;
-  while (value >= 1024 && unit < 4) value /= 1024, ++unit;
-  return fmt::format("{:.1f} {}", value, units[unit]);
-}
-
-}  // namespace
 
 CommandRunner add_keys_command(CLI::App& app, CommandLine& line) {
   CLI::App* keys = app.add_subcommand("keys", "list what this machine pushed, with the keys (the keys catalogue)");
@@ -52,7 +29,7 @@ CommandRunner add_keys_command(CLI::App& app, CommandLine& line) {
         text += fmt::format("{{\"time\":{},\"name\":{},\"size\":{},\"files\":{},\"key\":{}}}\n", e.time,
                             text::json_string(e.name), e.size, e.files, text::json_string(e.key));
       else
-        text += fmt::format("{}  {:>10}  {:>12}  {}  {}\n", when(e.time), human(e.size),
+        text += fmt::format("{}  {:>10}  {:>12}  {}  {}\n", local_minute(e.time), human_bytes(static_cast<double>(e.size)),
                             e.files > 0 ? std::to_string(e.files) + " files" : std::string("file"), printable(e.name),
                             printable(e.key));
     }

@@ -3,8 +3,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <ctime>
-
 #include "base/text.h"
 #include "cli/command.h"
 #include "cli/exit_status.h"
@@ -27,14 +25,6 @@ std::string mode_text(const TreeItem& item) {
   return text;
 }
 
-std::string time_text(std::int64_t ns) {
-  const std::time_t seconds = static_cast<std::time_t>(ns / 1'000'000'000);
-  std::tm tm{};
-  if (::localtime_r(&seconds, &tm) == nullptr) return "?";
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M", &tm);
-  return buffer;
-}
 
 }  // namespace
 
@@ -64,7 +54,7 @@ CommandRunner add_ls_command(CLI::App& app, CommandLine& line) {
           if (item.type == "link") text += ",\"target\":" + text::json_string(item.target);
           text += "}\n";
         } else if (*long_form) {
-          text += fmt::format("{} {:>12} {} {}{}{}\n", mode_text(item), item.size, time_text(item.mtime_ns),
+          text += fmt::format("{} {:>12} {} {}{}{}\n", mode_text(item), item.size, local_minute(item.mtime_ns / 1'000'000'000),
                               printable(item.path), item.type == "dir" ? "/" : "",
                               item.type == "link" ? " -> " + printable(item.target) : "");
         } else {

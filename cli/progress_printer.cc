@@ -3,10 +3,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <ctime>
+
 #include "base/text.h"
 
 namespace sx::cli {
-namespace {
 
 std::string human_bytes(double bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -15,7 +16,14 @@ std::string human_bytes(double bytes) {
   return fmt::format("{:.1f} {}", bytes, units[unit]);
 }
 
-}  // namespace
+std::string local_minute(std::int64_t seconds_since_epoch) {
+  const std::time_t t = static_cast<std::time_t>(seconds_since_epoch);
+  std::tm tm{};
+  if (::localtime_r(&t, &tm) == nullptr) return "?";
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M", &tm);
+  return buffer;
+}
 
 std::string printable(std::string_view text) {
   std::string out;

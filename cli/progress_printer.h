@@ -20,6 +20,12 @@ ProgressMode choose_progress_mode(bool quiet, bool json);
 // characters (newlines, ESC) become \xNN escapes.
 std::string printable(std::string_view text);
 
+// 1536 → "1.5 KiB", as the progress line shows sizes.
+std::string human_bytes(double bytes);
+
+// A time as ls -l and tar tv show it, in local time: "2026-12-04 15:07".
+std::string local_minute(std::int64_t seconds_since_epoch);
+
 class ProgressPrinter final : public ProgressSink {
  public:
   explicit ProgressPrinter(ProgressMode mode) : mode_(mode) {}
