@@ -47,7 +47,7 @@ void ProgressPrinter::on_start(std::string_view operation, std::uint64_t total_b
   operation_ = std::string(operation);
   total_bytes_ = total_bytes;
   total_pieces_ = pieces;
-  done_bytes_ = done_pieces_ = 0;
+  done_bytes_ = done_pieces_ = done_files_ = total_files_ = 0;
   started_ = last_print_ = std::chrono::steady_clock::now();
   if (mode_ == ProgressMode::kJson)
     fmt::print(stdout, "{{\"event\":\"start\",\"operation\":\"{}\",\"bytes\":{},\"pieces\":{}}}\n",
@@ -130,6 +130,17 @@ void ProgressPrinter::on_note(std::string_view text) {
   }
 }
 
+void ProgressPrinter::on_file(std::string_view path, std::uint64_t bytes, std::uint64_t done, std::uint64_t total) {
+  std::lock_guard lock(mutex_);
+  done_files_ = done;
+  total_files_ = total;
+  if (mode_ == ProgressMode::kJson)
+    fmt::print(stdout, "{{\"event\":\"file\",\"path\":{},\"bytes\":{},\"done\":{},\"files\":{}}}\n",
+               text::json_string(path), bytes, done, total);
+  else
+    print_status(false);
+}
+
 void ProgressPrinter::close_line() {
   std::lock_guard lock(mutex_);
   if (line_open_) std::fputc('\n', stderr), line_open_ = false;
@@ -155,6 +166,7 @@ void ProgressPrinter::print_status(bool force) {
                   human_bytes(static_cast<double>(done_bytes_)),
                   total_bytes_ ? human_bytes(static_cast<double>(total_bytes_)) : std::string("?"),
                   human_bytes(rate), eta, pieces, retries_);
+  if (total_files_ > 0) line += fmt::format("  files {}/{}", done_files_, total_files_);
   if (!last_retry_.empty()) line += "  (" + last_retry_ + ")";
   if (mode_ == ProgressMode::kTerminal) {
     fmt::print(stderr, "\r\x1b[2K{}", line);

@@ -35,6 +35,7 @@ class ProgressPrinter final : public ProgressSink {
   void on_finish(std::uint64_t bytes, double seconds, long retries) override;
   void on_resume(std::string_view operation, std::uint64_t done, std::uint64_t total) override;
   void on_note(std::string_view text) override;
+  void on_file(std::string_view path, std::uint64_t bytes, std::uint64_t done, std::uint64_t total) override;
   // Ends the live line so an error message starts on its own line.
   void close_line();
   // --json: the failure as an event ({"event":"error",…}); nothing otherwise.
@@ -51,6 +52,8 @@ class ProgressPrinter final : public ProgressSink {
   std::uint64_t done_bytes_ = 0;
   std::uint64_t done_pieces_ = 0;
   long retries_ = 0;
+  std::uint64_t done_files_ = 0;
+  std::uint64_t total_files_ = 0;  // a tree's; 0 otherwise
   std::string last_retry_;  // shown on the live line while a request is being retried
   bool line_open_ = false;
   std::chrono::steady_clock::time_point started_;

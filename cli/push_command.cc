@@ -75,21 +75,20 @@ Result<std::vector<std::string>> read_path_list(const std::string& file, bool nu
   return paths;
 }
 
-// The push in the keys catalogue (cli/catalogue.h), from its own manifest
-// read back: what is recorded is what the key gives. A catalogue that cannot
-// be written costs a note, never the push.
-void catalogue(Storage& storage, ProgressPrinter& printer, const std::string& key) {
+// The push in the keys catalogue (cli/catalogue.h), from what the push
+// stored: no round trip to a host that may have gone slow since. A catalogue
+// that cannot be written costs a note, never the push.
+void catalogue(ProgressPrinter& printer, const std::string& key, const std::string& name, std::uint64_t size,
+               std::uint64_t files) {
+  if (text::env("SXENGINE_NO_CATALOGUE") == "1") return;
   CatalogueEntry entry;
   entry.time = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   entry.key = key;
-  auto info = storage.info(key);
-  if (info) {
-    entry.name = info->name;
-    entry.size = info->size;
-    entry.files = info->files;
-  }
-  Status added = info ? add_to_catalogue(entry) : Status(std::move(info).error());
-  if (!added) printer.on_note("not recorded in the keys catalogue: " + added.error().message);
+  entry.name = name;
+  entry.size = size;
+  entry.files = files;
+  if (Status added = add_to_catalogue(entry); !added)
+    printer.on_note("not recorded in the keys catalogue: " + added.error().message);
 }
 
 // --format storagex-v1: the format has no encryption, digest or zstd, so
@@ -108,7 +107,7 @@ int push_storagex_v1(CLI::App& push, const PushArgs& args, CommandLine& line) {
     auto pushed = storage.upload_storagex_v1(args.paths.front(), args.name);
     if (!pushed) return fail(&printer, pushed.error());
     const int status = print_key(line, printer, pushed->key);
-    if (!args.no_catalogue && text::env("SXENGINE_NO_CATALOGUE") != "1") catalogue(storage, printer, pushed->key);
+    if (!args.no_catalogue) catalogue(printer, pushed->key, pushed->name, pushed->size, 0);
     return status;
   });
 }
@@ -202,10 +201,10 @@ CommandRunner add_push_command(CLI::App& app, CommandLine& line, const char* nam
       return push_storagex_v1(*push, *args, line);
     }
     return run_with_storage(line, true, [&](Storage& storage, ProgressPrinter& printer) {
-      auto key = storage.upload(args->paths, args->name);
-      if (!key) return fail(&printer, key.error());
-      const int status = print_key(line, printer, *key);
-      if (!args->no_catalogue && text::env("SXENGINE_NO_CATALOGUE") != "1") catalogue(storage, printer, *key);
+      auto pushed = storage.push(args->paths, args->name);
+      if (!pushed) return fail(&printer, pushed.error());
+      const int status = print_key(line, printer, pushed->key);
+      if (!args->no_catalogue) catalogue(printer, pushed->key, pushed->name, pushed->size, pushed->files);
       return status;
     });
   };

@@ -188,10 +188,35 @@ Storage::Storage(Options options) : impl_(std::make_unique<Impl>(std::move(optio
 Storage::~Storage() = default;
 
 Result<std::string> Storage::upload(const std::string& path, const std::string& name) {
-  return impl_->operation_scope<std::string>([&]() -> Result<std::string> {
+  auto pushed = push({path}, name);
+  if (!pushed) return std::move(pushed).error();
+  return std::move(pushed->key);
+}
+
+Result<std::string> Storage::upload(const std::vector<std::string>& paths, const std::string& name) {
+  auto pushed = push(paths, name);
+  if (!pushed) return std::move(pushed).error();
+  return std::move(pushed->key);
+}
+
+Result<Pushed> Storage::push(const std::vector<std::string>& paths, const std::string& name) {
+  if (paths.size() == 1 && !is_directory(paths.front())) return push_file(paths.front(), name);
+  return impl_->operation_scope<Pushed>([&]() -> Result<Pushed> {
     const Options& o = impl_->options;
-    if (o.backends.size() >= 2 && is_directory(path))
+    if (o.backends.size() >= 2 || o.parity > 0)
       return make_error(Errc::kInvalidArgument, "a tree cannot be striped over several backends yet: give one --backend");
+    for (const std::string& path : paths)
+      if (path == "-") return make_error(Errc::kInvalidArgument, "- (stdin) cannot be part of a tree: push it alone");
+    auto backend = net::open_backend(o.backend, impl_->backend_options(), impl_->loop_provider());
+    if (!backend) return std::move(backend).error();
+    auto ctx = impl_->context();
+    return engine::push_tree(ctx, **backend, paths, name);
+  });
+}
+
+Result<Pushed> Storage::push_file(const std::string& path, const std::string& name) {
+  return impl_->operation_scope<Pushed>([&]() -> Result<Pushed> {
+    const Options& o = impl_->options;
     if (o.backends.size() >= 2) {  // striped over several backends (docs/FORMAT.md §10)
       std::vector<std::unique_ptr<net::Backend>> owned;
       std::vector<net::Backend*> backends;
@@ -228,23 +253,7 @@ Result<std::string> Storage::upload(const std::string& path, const std::string& 
     auto backend = net::open_backend(impl_->options.backend, impl_->backend_options(), impl_->loop_provider());
     if (!backend) return std::move(backend).error();
     auto ctx = impl_->context();
-    if (is_directory(path)) return engine::push_tree(ctx, **backend, {path}, name);
     return engine::push(ctx, **backend, path, name);
-  });
-}
-
-Result<std::string> Storage::upload(const std::vector<std::string>& paths, const std::string& name) {
-  if (paths.size() == 1 && !is_directory(paths.front())) return upload(paths.front(), name);
-  return impl_->operation_scope<std::string>([&]() -> Result<std::string> {
-    const Options& o = impl_->options;
-    if (o.backends.size() >= 2 || o.parity > 0)
-      return make_error(Errc::kInvalidArgument, "a tree cannot be striped over several backends yet: give one --backend");
-    for (const std::string& path : paths)
-      if (path == "-") return make_error(Errc::kInvalidArgument, "- (stdin) cannot be part of a tree: push it alone");
-    auto backend = net::open_backend(o.backend, impl_->backend_options(), impl_->loop_provider());
-    if (!backend) return std::move(backend).error();
-    auto ctx = impl_->context();
-    return engine::push_tree(ctx, **backend, paths, name);
   });
 }
 
@@ -258,7 +267,7 @@ Result<StoragexUpload> Storage::upload_storagex_v1(const std::string& path, cons
     auto ctx = impl_->context();
     auto pushed = engine::storagex_push(ctx, **backend, path, name, impl_->options.width, impl_->options.height);
     if (!pushed) return std::move(pushed).error();
-    return StoragexUpload{std::move(pushed->key), std::move(pushed->meta_json)};
+    return StoragexUpload{std::move(pushed->key), std::move(pushed->meta_json), std::move(pushed->name), pushed->size};
   });
 }
 

@@ -111,11 +111,17 @@ class ProgressBridge final : public sx::ProgressSink {
   void on_resume(std::string_view operation, std::uint64_t done, std::uint64_t total) override {
     emit([&] {
       return py::dict(py::arg("event") = "resume", py::arg("operation") = std::string(operation),
-                      py::arg("done") = done, py::arg("total") = total);
+                      py::arg("done") = done, py::arg("files") = total);
     });
   }
   void on_note(std::string_view text) override {
     emit([&] { return py::dict(py::arg("event") = "note", py::arg("message") = std::string(text)); });
+  }
+  void on_file(std::string_view path, std::uint64_t bytes, std::uint64_t done, std::uint64_t total) override {
+    emit([&] {
+      return py::dict(py::arg("event") = "file", py::arg("path") = fs_decode(std::string(path)),
+                      py::arg("bytes") = bytes, py::arg("done") = done, py::arg("files") = total);
+    });
   }
 
   // The callable's first exception, once (the GIL held).

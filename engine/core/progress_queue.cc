@@ -67,6 +67,9 @@ void ProgressQueue::on_finish(std::uint64_t bytes, double seconds, long retries)
 void ProgressQueue::on_resume(std::string_view operation, std::uint64_t done, std::uint64_t total) {
   post([op = std::string(operation), done, total](ProgressSink& s) { s.on_resume(op, done, total); });
 }
+void ProgressQueue::on_file(std::string_view path, std::uint64_t bytes, std::uint64_t done, std::uint64_t total) {
+  post([p = std::string(path), bytes, done, total](ProgressSink& s) { s.on_file(p, bytes, done, total); });
+}
 void ProgressQueue::on_note(std::string_view text) {
   post([t = std::string(text)](ProgressSink& s) { s.on_note(t); }, false);
 }

@@ -40,6 +40,7 @@ class ProgressQueue final : public ProgressSink {
   void on_finish(std::uint64_t bytes, double seconds, long retries) override;
   void on_resume(std::string_view operation, std::uint64_t done, std::uint64_t total) override;
   void on_note(std::string_view text) override;
+  void on_file(std::string_view path, std::uint64_t bytes, std::uint64_t done, std::uint64_t total) override;
 
  private:
   void post(std::function<void(ProgressSink&)> event, bool may_wait = true);

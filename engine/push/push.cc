@@ -61,7 +61,7 @@ Status recheck_stored_pieces(Context& ctx, net::Backend& backend, PushJournal& j
 
 }  // namespace
 
-Result<std::string> push(Context& ctx, net::Backend& backend, const std::string& path, const std::string& name) {
+Result<Pushed> push(Context& ctx, net::Backend& backend, const std::string& path, const std::string& name) {
   const Options& o = ctx.options;
   auto plan = plan_pieces(o, backend.limits(), ctx.limits, backend.describe());
   if (!plan) return std::move(plan).error();
@@ -150,7 +150,7 @@ Result<std::string> push(Context& ctx, net::Backend& backend, const std::string&
   if (journal) journal->finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report(o.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.all_retries()); });
-  return format_download_key(download);
+  return Pushed{format_download_key(download), manifest.name, manifest.size, 0};
 }
 
 }  // namespace sx::engine

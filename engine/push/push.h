@@ -8,9 +8,10 @@
 #include "engine/core/context.h"
 #include "net/backend.h"
 #include "sx/error.h"
+#include "sx/reports.h"
 
 namespace sx::engine {
 
-Result<std::string> push(Context& ctx, net::Backend& backend, const std::string& path, const std::string& name);
+Result<Pushed> push(Context& ctx, net::Backend& backend, const std::string& path, const std::string& name);
 
 }  // namespace sx::engine

@@ -188,6 +188,8 @@ Result<StoragexPushed> storagex_push(Context& ctx, net::Backend& backend, const 
   }
   if (!*meta_key) return failed(std::move(*meta_key).error());
   pushed.key = std::move(**meta_key);
+  pushed.name = meta.filename;
+  pushed.size = offset;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report(ctx.options.progress, [&](ProgressSink& p) { p.on_finish(offset, seconds, ctx.all_retries()); });
   return pushed;

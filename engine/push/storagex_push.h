@@ -16,6 +16,8 @@ namespace sx::engine {
 struct StoragexPushed {
   std::string key;        // the meta image's URL: what storagex 0.3 downloads
   std::string meta_json;  // the meta info as stored in that image
+  std::string name;       // the stored file name
+  std::uint64_t size = 0;
 };
 
 // width/height 0: storagex's 1024 × 768. kInvalidArgument when the image

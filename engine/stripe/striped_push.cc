@@ -38,8 +38,8 @@ constexpr int kCopyIndexShift = 32;
 
 }  // namespace
 
-Result<std::string> push_striped(Context& ctx, std::span<net::Backend* const> backends, int parity,
-                                 const std::string& path, const std::string& name) {
+Result<Pushed> push_striped(Context& ctx, std::span<net::Backend* const> backends, int parity,
+                            const std::string& path, const std::string& name) {
   const Options& o = ctx.options;
   const int count = static_cast<int>(backends.size());
   if (count < 2 || count > codec::kMaxBackends)
@@ -126,7 +126,7 @@ Result<std::string> push_striped(Context& ctx, std::span<net::Backend* const> ba
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report(o.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.all_retries()); });
-  return format_download_key(download);
+  return Pushed{format_download_key(download), manifest.name, manifest.size, 0};
 }
 
 }  // namespace sx::engine

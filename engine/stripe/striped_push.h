@@ -10,12 +10,13 @@
 #include "engine/core/context.h"
 #include "net/backend.h"
 #include "sx/error.h"
+#include "sx/reports.h"
 
 namespace sx::engine {
 
 // `parity` K: 0 ≤ K < backends.size() (checked). No push journal: an
 // interrupted striped push starts over.
-Result<std::string> push_striped(Context& ctx, std::span<net::Backend* const> backends, int parity,
-                                 const std::string& path, const std::string& name);
+Result<Pushed> push_striped(Context& ctx, std::span<net::Backend* const> backends, int parity,
+                            const std::string& path, const std::string& name);
 
 }  // namespace sx::engine

@@ -112,6 +112,7 @@ Result<std::string> pull_tree(Context& ctx, net::Backend& backend, const Checked
       if (auto ended = output->end_file(); !ended) return ended;
       file_open = false;
       ++next;
+      report(o.progress, [&](ProgressSink& p) { p.on_file(f.path, f.size, next, files.size()); });
     }
     return {};
   };

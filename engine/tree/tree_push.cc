@@ -29,8 +29,8 @@ std::string tree_name(const std::vector<codec::TreeEntry>& entries) {
 
 }  // namespace
 
-Result<std::string> push_tree(Context& ctx, net::Backend& backend, const std::vector<std::string>& paths,
-                              const std::string& name) {
+Result<Pushed> push_tree(Context& ctx, net::Backend& backend, const std::vector<std::string>& paths,
+                         const std::string& name) {
   const Options& o = ctx.options;
   auto plan = plan_pieces(o, backend.limits(), ctx.limits, backend.describe());
   if (!plan) return std::move(plan).error();
@@ -58,7 +58,13 @@ Result<std::string> push_tree(Context& ctx, net::Backend& backend, const std::ve
   Uploader uploader(ctx, backend, plan->geometry, transforms, o.compress);
   std::vector<codec::Sha256Digest> piece_digests;
   PieceKind data{0, 0, 0, true, o.encrypt ? nullptr : &piece_digests};
-  TreeSource source(tree->sources, plan->piece_bytes, o.follow_symlinks, ctx.cancel);
+  std::vector<const codec::TreeEntry*> file_entries;  // stream order, as the sources
+  for (const codec::TreeEntry& e : tree->entries)
+    if (e.type == codec::EntryType::kFile) file_entries.push_back(&e);
+  const auto on_read = [&](std::size_t i) {
+    report(o.progress, [&](ProgressSink& p) { p.on_file(file_entries[i]->path, file_entries[i]->size, i + 1, file_entries.size()); });
+  };
+  TreeSource source(tree->sources, plan->piece_bytes, o.follow_symlinks, ctx.cancel, on_read);
   auto pieces = uploader.run(source, data);
   if (!pieces) return with_orphans(std::move(pieces).error(), uploader, backend);
 
@@ -79,7 +85,7 @@ Result<std::string> push_tree(Context& ctx, net::Backend& backend, const std::ve
   download.url = std::move(*root);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report(o.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.all_retries()); });
-  return format_download_key(download);
+  return Pushed{format_download_key(download), manifest.name, manifest.size, file_entries.size()};
 }
 
 }  // namespace sx::engine

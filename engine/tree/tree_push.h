@@ -10,10 +10,11 @@
 #include "engine/core/context.h"
 #include "net/backend.h"
 #include "sx/error.h"
+#include "sx/reports.h"
 
 namespace sx::engine {
 
-Result<std::string> push_tree(Context& ctx, net::Backend& backend, const std::vector<std::string>& paths,
-                              const std::string& name);
+Result<Pushed> push_tree(Context& ctx, net::Backend& backend, const std::vector<std::string>& paths,
+                         const std::string& name);
 
 }  // namespace sx::engine

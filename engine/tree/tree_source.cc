@@ -46,6 +46,7 @@ Status TreeSource::close_current() {
       mtime_ns(st) != file.mtime_ns)
     return changed(file.path);
   current_ = UniqueFd();
+  if (on_read_) on_read_(next_file_ - 1);
   return {};
 }
 
@@ -57,6 +58,7 @@ Result<std::optional<std::span<const std::byte>>> TreeSource::next(std::span<std
       if (cancel_.requested()) return make_error(Errc::kCancelled, "cancelled");
       if (next_file_ == files_.size()) break;
       if (files_[next_file_].size == 0) {  // nothing to read: its entry says all
+        if (on_read_) on_read_(next_file_);
         ++next_file_;
         continue;
       }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -18,9 +19,10 @@ namespace sx::engine {
 
 class TreeSource final : public PayloadSource {
  public:
+  // `on_read(i)`: file i (in stream order) was read to its end (progress).
   TreeSource(const std::vector<WalkedTree::Source>& files, std::size_t piece_bytes, bool follow_symlinks,
-             const CancelToken& cancel)
-      : files_(files), piece_bytes_(piece_bytes), follow_(follow_symlinks), cancel_(cancel) {}
+             const CancelToken& cancel, std::function<void(std::size_t)> on_read)
+      : files_(files), piece_bytes_(piece_bytes), follow_(follow_symlinks), cancel_(cancel), on_read_(std::move(on_read)) {}
   Result<std::optional<std::span<const std::byte>>> next(std::span<std::byte> scratch) override;
   bool needs_scratch() const override { return true; }
   std::uint64_t files_read() const { return next_file_; }
@@ -33,6 +35,7 @@ class TreeSource final : public PayloadSource {
   std::size_t piece_bytes_;
   bool follow_;
   const CancelToken& cancel_;
+  std::function<void(std::size_t)> on_read_;
   std::size_t next_file_ = 0;  // the one after the open one
   UniqueFd current_;
   std::uint64_t remaining_ = 0;  // of the open file

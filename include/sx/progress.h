@@ -28,6 +28,11 @@ class SX_EXPORT ProgressSink {
   // resumed piece that failed its re-check, a push that cannot keep a
   // journal). One line, no newline.
   virtual void on_note(std::string_view /*text*/) {}
+  // A tree push read all of a file's bytes, or a tree pull wrote them (to its
+  // temp file: the tree's files take their names when the pull succeeds).
+  // `path` is the entry's path in the tree; `done` of `total` files so far.
+  virtual void on_file(std::string_view /*path*/, std::uint64_t /*bytes*/, std::uint64_t /*done*/,
+                       std::uint64_t /*total*/) {}
 };
 
 }  // namespace sx

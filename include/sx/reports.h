@@ -104,10 +104,21 @@ struct RepairReport {
   std::uint64_t stripes = 0;          // that needed it
 };
 
+// What a push stored (Storage::push): the key it printed and what info(key)
+// says of it, known without reading the manifest back.
+struct Pushed {
+  std::string key;
+  std::string name;
+  std::uint64_t size = 0;   // the file's bytes; a tree's files together
+  std::uint64_t files = 0;  // a tree's files; 0 for a file key
+};
+
 // What a storagex v1 push stored (Storage::upload_storagex_v1).
 struct StoragexUpload {
   std::string key;        // the meta image's URL, what storagex 0.3 downloads
   std::string meta_json;  // the meta info, as stored in that image
+  std::string name;       // the stored file name
+  std::uint64_t size = 0;
 };
 
 }  // namespace sx

@@ -34,6 +34,9 @@ class SX_EXPORT Storage {
   // (docs/FORMAT.md §11); a directory given alone to upload(path) is pushed
   // the same way. `name` is what info shows (default: the first PATH's name).
   Result<std::string> upload(const std::vector<std::string>& paths, const std::string& name = {});
+  // The same as upload(paths), returning with the key what info(key) would
+  // say of it (no round trip: the catalogue records pushes from this).
+  Result<Pushed> push(const std::vector<std::string>& paths, const std::string& name = {});
 
   // Pulls `key` to `out`: a file path, a directory (the stored name goes
   // inside, sanitized) or "" (the current directory). Returns the path written.
@@ -80,6 +83,7 @@ class SX_EXPORT Storage {
   void cancel();
 
  private:
+  Result<Pushed> push_file(const std::string& path, const std::string& name);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -119,13 +119,16 @@ Result<std::string> pull_url(engine::Context& ctx, net::Backend& backend, const 
 TEST_CASE_FIXTURE(Fixture, "push then pull through a memory backend gives the same bytes") {
   MemoryBackend backend;
   const std::string bytes = write_input(123457);
-  auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
-  REQUIRE(key);
+  auto pushed = engine::push(ctx, backend, (dir / "input.bin").string(), "");
+  REQUIRE(pushed);
+  const std::string& key = pushed->key;
   CHECK(backend.puts_ == 13 + 1);  // 13 data pieces and the manifest
-  auto path = pull_url(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
+  CHECK(pushed->name == "input.bin");
+  CHECK(pushed->size == 123457);
+  auto path = pull_url(ctx, backend, key, std::nullopt, (dir / "out.bin").string());
   REQUIRE(path);
   CHECK(read(*path) == bytes);
-  auto manifest = engine::fetch_manifest_tree(ctx, backend, *key, std::nullopt);
+  auto manifest = engine::fetch_manifest_tree(ctx, backend, key, std::nullopt);
   REQUIRE(manifest);
   CHECK(manifest->manifest.name == "input.bin");
   CHECK(manifest->manifest.pieces.size() == 13);
@@ -134,11 +137,12 @@ TEST_CASE_FIXTURE(Fixture, "push then pull through a memory backend gives the sa
 TEST_CASE_FIXTURE(Fixture, "a corrupted body is fetched again, and the pull still succeeds") {
   FlakyBackend backend;
   const std::string bytes = write_input(50000);
-  auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
-  REQUIRE(key);
-  backend.manifest_key = *key;
+  auto pushed = engine::push(ctx, backend, (dir / "input.bin").string(), "");
+  REQUIRE(pushed);
+  const std::string& key = pushed->key;
+  backend.manifest_key = key;
   backend.corrupt_first = 1;
-  auto path = pull_url(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
+  auto path = pull_url(ctx, backend, key, std::nullopt, (dir / "out.bin").string());
   REQUIRE(path);
   CHECK(read(*path) == bytes);
 }
@@ -146,11 +150,12 @@ TEST_CASE_FIXTURE(Fixture, "a corrupted body is fetched again, and the pull stil
 TEST_CASE_FIXTURE(Fixture, "a piece corrupted every time fails the pull naming it, leaving nothing") {
   FlakyBackend backend;
   write_input(50000);
-  auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
-  REQUIRE(key);
-  backend.manifest_key = *key;
+  auto pushed = engine::push(ctx, backend, (dir / "input.bin").string(), "");
+  REQUIRE(pushed);
+  const std::string& key = pushed->key;
+  backend.manifest_key = key;
   backend.corrupt_first = 1000;
-  auto path = pull_url(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
+  auto path = pull_url(ctx, backend, key, std::nullopt, (dir / "out.bin").string());
   REQUIRE_FALSE(path);
   CHECK(path.error().code == Errc::kCorrupt);
   CHECK(path.error().message.find("piece ") == 0);
@@ -162,13 +167,14 @@ TEST_CASE_FIXTURE(Fixture, "a piece corrupted every time fails the pull naming i
 TEST_CASE_FIXTURE(Fixture, "a piece swapped for another is detected") {
   MemoryBackend backend;
   write_input(30000);
-  auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
-  REQUIRE(key);
-  auto manifest = engine::fetch_manifest_tree(ctx, backend, *key, std::nullopt);
+  auto pushed = engine::push(ctx, backend, (dir / "input.bin").string(), "");
+  REQUIRE(pushed);
+  const std::string& key = pushed->key;
+  auto manifest = engine::fetch_manifest_tree(ctx, backend, key, std::nullopt);
   REQUIRE(manifest);
   const auto& pieces = manifest->manifest.pieces;
   backend.objects_[pieces[0].key] = backend.objects_[pieces[1].key];
-  auto path = pull_url(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
+  auto path = pull_url(ctx, backend, key, std::nullopt, (dir / "out.bin").string());
   REQUIRE_FALSE(path);
   CHECK(path.error().message.find("different piece") != std::string::npos);
 }
@@ -176,11 +182,12 @@ TEST_CASE_FIXTURE(Fixture, "a piece swapped for another is detected") {
 TEST_CASE_FIXTURE(Fixture, "a missing piece fails with kNotFound naming it") {
   MemoryBackend backend;
   write_input(30000);
-  auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
-  REQUIRE(key);
-  auto manifest = engine::fetch_manifest_tree(ctx, backend, *key, std::nullopt);
+  auto pushed = engine::push(ctx, backend, (dir / "input.bin").string(), "");
+  REQUIRE(pushed);
+  const std::string& key = pushed->key;
+  auto manifest = engine::fetch_manifest_tree(ctx, backend, key, std::nullopt);
   backend.objects_.erase(manifest->manifest.pieces[2].key);
-  auto path = pull_url(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
+  auto path = pull_url(ctx, backend, key, std::nullopt, (dir / "out.bin").string());
   REQUIRE_FALSE(path);
   CHECK(path.error().code == Errc::kNotFound);
   CHECK(path.error().message.find("piece 2") == 0);
@@ -193,7 +200,7 @@ TEST_CASE_FIXTURE(Fixture, "thousands of pieces spill the manifest over an index
   auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
   if (!key) MESSAGE(key.error().message);
   REQUIRE(key);
-  auto manifest = engine::fetch_manifest_tree(ctx, backend, *key, std::nullopt);
+  auto manifest = engine::fetch_manifest_tree(ctx, backend, key->key, std::nullopt);
   if (!manifest) MESSAGE(manifest.error().message);
   REQUIRE(manifest);
   CHECK(manifest->levels >= 3);
@@ -202,7 +209,7 @@ TEST_CASE_FIXTURE(Fixture, "thousands of pieces spill the manifest over an index
   auto refused = engine::push(ctx, backend, (dir / "input.bin").string(), "");
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == Errc::kInvalidArgument);
-  auto path = pull_url(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
+  auto path = pull_url(ctx, backend, key->key, std::nullopt, (dir / "out.bin").string());
   REQUIRE(path);
   CHECK(read(*path) == bytes);
 }
@@ -213,7 +220,7 @@ TEST_CASE_FIXTURE(Fixture, "an encrypted push pulls back with its key and not wi
   const std::string bytes = write_input(45000);
   auto text = engine::push(ctx, backend, (dir / "input.bin").string(), "");
   REQUIRE(text);
-  auto key = engine::parse_download_key(*text);
+  auto key = engine::parse_download_key(text->key);
   REQUIRE(key);
   REQUIRE(key->key);
   for (const auto& [name, object] : backend.objects_)  // no plaintext in any stored object
@@ -268,7 +275,7 @@ TEST_CASE_FIXTURE(Fixture, "an exception in a backend becomes the operation's er
     REQUIRE_MESSAGE(key, key.error().message);
     ThrowingBackend reader;
     reader.objects_ = backend.objects_;
-    auto path = pull_url(ctx, reader, *key, std::nullopt, (dir / "out.bin").string());
+    auto path = pull_url(ctx, reader, key->key, std::nullopt, (dir / "out.bin").string());
     REQUIRE_MESSAGE(path, path.error().message);
     CHECK(read(*path) == read((dir / "input.bin").string()));
   }
@@ -277,7 +284,7 @@ TEST_CASE_FIXTURE(Fixture, "an exception in a backend becomes the operation's er
     auto key = engine::push(ctx, backend, (dir / "input.bin").string(), "");
     REQUIRE(key);
     backend.throw_get_at = 4;
-    auto path = pull_url(ctx, backend, *key, std::nullopt, (dir / "out.bin").string());
+    auto path = pull_url(ctx, backend, key->key, std::nullopt, (dir / "out.bin").string());
     REQUIRE_FALSE(path);
     CHECK(path.error().code == Errc::kIo);
     CHECK(path.error().message.find("internal error: the backend's bug") != std::string::npos);

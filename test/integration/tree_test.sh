@@ -58,6 +58,17 @@ cmp -s "$WORK/src.list" "$WORK/out.list" && pass "modes, sizes, link targets and
   fail "entries differ: $(diff "$WORK/src.list" "$WORK/out.list" | head -4 | tr '\n' '|')"
 [ -z "$(find "$WORK/out" -name '.sxtree-*')" ] && pass "no temp file left" || fail "temp files left"
 
+# --- per-file events --------------------------------------------------------------
+nfiles=$(find "$T" -type f | wc -l)
+sx push --json --no-catalogue "$T" > "$WORK/push.json" && jkey=$(grep '"event":"key"' "$WORK/push.json" | sed 's/.*"key":"\([^"]*\)".*/\1/')
+[ "$(grep -c '"event":"file"' "$WORK/push.json")" -eq "$nfiles" ] &&
+  grep -q "\"event\":\"file\",\"path\":\"album/big.bin\",\"bytes\":3000000,\"done\":[0-9]*,\"files\":$nfiles" "$WORK/push.json" &&
+  pass "push --json: one file event per file ($nfiles)" || fail "push --json file events: $(grep -c '"event":"file"' "$WORK/push.json")"
+sx pull --json "$jkey" "$WORK/json-out" > "$WORK/pull.json" &&
+  [ "$(grep -c '"event":"file"' "$WORK/pull.json")" -eq "$nfiles" ] && grep -q "\"done\":$nfiles,\"files\":$nfiles}" "$WORK/pull.json" &&
+  pass "pull --json: one file event per file" || fail "pull --json file events: $(grep -c '"event":"file"' "$WORK/pull.json")"
+sx rm -q "$jkey" || fail "rm of the --json push"
+
 # --- ls, info ------------------------------------------------------------------
 n=$(find "$T" | wc -l)
 [ "$(sx ls "$key" | wc -l)" -eq "$n" ] && pass "ls lists every entry ($n)" || fail "ls: $(sx ls "$key" | wc -l) lines, $n entries"

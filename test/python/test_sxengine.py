@@ -43,6 +43,22 @@ def test_a_directory_is_one_tree_key(tmp_path):
     assert [e["path"] for e in storage.list(storage.upload(src / "b.txt"))] == ["b.txt"]
 
 
+def test_a_tree_reports_each_file(tmp_path):
+    src = tmp_path / "set"
+    src.mkdir()
+    for i in range(3):
+        (src / ("f%d" % i)).write_bytes(os.urandom(1000 * (i + 1)))
+    events = []
+    storage = sxengine.Storage(backend="dir:%s" % (tmp_path / "store"), progress=events.append)
+    key = storage.upload(src)
+    files = [e for e in events if e["event"] == "file"]
+    assert sorted((e["path"], e["bytes"]) for e in files) == [("set/f0", 1000), ("set/f1", 2000), ("set/f2", 3000)]
+    assert [e["done"] for e in files] == [1, 2, 3] and {e["files"] for e in files} == {3}
+    events.clear()
+    storage.download(key, tmp_path / "out")
+    assert sorted(e["path"] for e in events if e["event"] == "file") == ["set/f0", "set/f1", "set/f2"]
+
+
 def test_options_as_keywords(random_file, tmp_path):
     src = random_file(1_000_000)
     storage = sxengine.Storage(backend="dir:%s" % (tmp_path / "store"), piece_size=64 * 1024, parallel=4,
