@@ -14,7 +14,7 @@ build_packages=(g++ meson ninja-build pkg-config libasio-dev libcurl4-openssl-de
   libssl-dev libcli11-dev libsodium-dev libzstd-dev libmicrohttpd-dev libisal-dev)
 test_packages=(nginx-light python3-pil python3-boto3 pngcheck optipng curl ca-certificates
   ceph-mon ceph-osd radosgw ceph-common procps iproute2 clang libclang-rt-14-dev openssl tinyproxy
-  python3-venv python3-pybind11 pybind11-dev python3-mesonpy python3-pytest aria2)
+  python3-venv python3-pybind11 pybind11-dev python3-mesonpy python3-pytest aria2 wget rclone)
 
 install_missing() {
   local missing=()

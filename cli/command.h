@@ -46,5 +46,6 @@ CommandRunner add_completion_command(CLI::App& app);
 CommandRunner add_manpage_command(CLI::App& app);
 CommandRunner add_bench_command(CLI::App& app, const char* argv0);
 CommandRunner add_serve_command(CLI::App& app);
+CommandRunner add_url_command(CLI::App& app);
 
 }  // namespace sx::cli

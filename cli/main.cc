@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
       sx::cli::add_keys_command(app, line),
       sx::cli::add_verify_command(app, line),
       sx::cli::add_rm_command(app, line),             sx::cli::add_serve_command(app),
+      sx::cli::add_url_command(app),
       sx::cli::add_repair_command(app, line),  // issue 15
       sx::cli::add_push_command(app, line, "upload"),
       sx::cli::add_pull_command(app, line, "download"), sx::cli::add_bench_command(app, argv[0]),

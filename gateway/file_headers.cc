@@ -53,11 +53,13 @@ std::string content_disposition(std::string_view name) {
          text::percent_encode(safe, "!#$&+-.^_`|~");
 }
 
-std::string etag(const codec::Manifest& manifest, std::string_view url) {
-  if (manifest.digest == codec::kDigestSha256 && !manifest.sha256.empty()) return "\"sha256-" + manifest.sha256 + "\"";
-  if (manifest.digest == codec::kDigestSha256Tree && !manifest.sha256_tree.empty())
-    return "\"tree-" + manifest.sha256_tree + "\"";
-  return "\"m-" + text::to_hex(codec::sha256(std::as_bytes(std::span(url)))).substr(0, 32) + "\"";
+std::string etag(const codec::Manifest& manifest, std::string_view url, std::string_view entry_path) {
+  std::string tag;
+  if (manifest.digest == codec::kDigestSha256 && !manifest.sha256.empty()) tag = "sha256-" + manifest.sha256;
+  else if (manifest.digest == codec::kDigestSha256Tree && !manifest.sha256_tree.empty()) tag = "tree-" + manifest.sha256_tree;
+  else tag = "m-" + text::to_hex(codec::sha256(std::as_bytes(std::span(url)))).substr(0, 32);
+  if (!entry_path.empty()) tag += "-" + text::to_hex(codec::sha256(std::as_bytes(std::span(entry_path)))).substr(0, 16);
+  return "\"" + tag + "\"";
 }
 
 }  // namespace sx::gateway

@@ -25,6 +25,7 @@ std::string content_disposition(std::string_view name);
 // A strong validator: the file's SHA-256 (or SHA-256 tree) when the manifest
 // records it, else a digest of the manifest URL (keys name content: a
 // manifest under a URL never changes).
-std::string etag(const codec::Manifest& manifest, std::string_view url);
+// A file of a tree (`entry_path`): that tag with a digest of its path.
+std::string etag(const codec::Manifest& manifest, std::string_view url, std::string_view entry_path = {});
 
 }  // namespace sx::gateway

@@ -21,7 +21,9 @@
 #include "base/exception_error.h"
 #include "gateway/byte_range.h"
 #include "gateway/file_headers.h"
+#include "gateway/key_listing.h"
 #include "gateway/key_opener.h"
+#include "gateway/key_path.h"
 #include "gateway/listen_address.h"
 #include "gateway/manifest_cache.h"
 #include "gateway/piece_cache.h"
@@ -66,6 +68,11 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+std::string_view last_component(std::string_view path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
 std::string printable(std::string_view s) {
   std::string out;
   for (char c : s.substr(0, 300)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
@@ -87,7 +94,18 @@ class Server {
   static void on_mhd_log(void* cls, const char* format, va_list ap);
 
   MHD_Result handle(MHD_Connection* c, Request& r, const char* upload_data, std::size_t* upload_data_size);
+  // What serve_bytes answers with: a file, or a tree's file as a span of the key's stream.
+  struct ServedFile {
+    std::string name;  // for Content-Type and Content-Disposition
+    std::uint64_t offset = 0;
+    std::uint64_t size = 0;
+    std::string etag;
+    std::string last_modified;  // "" when the manifest records no time
+  };
   MHD_Result handle_file(MHD_Connection* c, Request& r, bool head);
+  MHD_Result handle_key_path(MHD_Connection* c, Request& r, bool head);
+  MHD_Result serve_bytes(MHD_Connection* c, Request& r, bool head, std::shared_ptr<const OpenedFile> file,
+                         const ServedFile& served);
   MHD_Result handle_upload(MHD_Connection* c, Request& r, const char* data, std::size_t* size);
   MHD_Result answer_text(MHD_Connection* c, Request& r, unsigned status, std::string_view text,
                          const std::function<void(MHD_Response*)>& headers = {});
@@ -221,7 +239,7 @@ void Server::finish_request(Request& request, MHD_RequestTerminationCode toe) {
   char line[128];
   std::snprintf(line, sizeof line, " %u %llu B %.3f s%s", r->status, static_cast<unsigned long long>(r->sent->load()),
                 seconds, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (cut short)");
-  self->log("serve: " + r->method + " " + printable(r->path) + line);
+  self->log("serve: " + r->method + " " + printable(redact_key_path(r->path)) + line);
 }
 
 void Server::on_mhd_log(void* cls, const char* format, va_list ap) {
@@ -258,6 +276,12 @@ MHD_Result Server::handle(MHD_Connection* c, Request& r, const char* upload_data
                          [](MHD_Response* resp) { MHD_add_response_header(resp, "Allow", "GET, HEAD"); });
     return handle_file(c, r, head);
   }
+  if (r.path.rfind(kKeyPathPrefix, 0) == 0) {
+    if (!get && !head)
+      return answer_text(c, r, 405, "method not allowed\n",
+                         [](MHD_Response* resp) { MHD_add_response_header(resp, "Allow", "GET, HEAD"); });
+    return handle_key_path(c, r, head);
+  }
   if (r.path.rfind("/upload/", 0) == 0) {
     if (!options_.allow_upload) return answer_text(c, r, 403, "uploads are off (start serve with --allow-upload)\n");
     if (r.method != "PUT")
@@ -265,7 +289,7 @@ MHD_Result Server::handle(MHD_Connection* c, Request& r, const char* upload_data
                          [](MHD_Response* resp) { MHD_add_response_header(resp, "Allow", "PUT"); });
     return handle_upload(c, r, upload_data, upload_data_size);
   }
-  return answer_text(c, r, 404, "no such path (try /file?key=KEY, /file/NAME?key=KEY, /healthz)\n");
+  return answer_text(c, r, 404, "no such path (try /file?key=KEY, /file/NAME?key=KEY, /k/KEY/, /healthz)\n");
 }
 
 MHD_Result Server::handle_file(MHD_Connection* c, Request& r, bool head) {
@@ -275,24 +299,56 @@ MHD_Result Server::handle_file(MHD_Connection* c, Request& r, bool head) {
   if (MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "key", 3, &key, &key_size) != MHD_YES) key = nullptr;
   auto opened = opener_->open(key ? std::string_view(key, key_size) : std::string_view());
   if (!opened) return answer_failure(c, r, opened.error());
-  std::shared_ptr<const OpenedFile> file = std::move(*opened);
-  const codec::Manifest& m = file->manifest();
-  const std::string tag = etag(m, file->url());
+  const codec::Manifest& m = (*opened)->manifest();
+  ServedFile served{m.name, 0, m.size, etag(m, (*opened)->url()), {}};
+  return serve_bytes(c, r, head, std::move(*opened), served);
+}
 
+MHD_Result Server::handle_key_path(MHD_Connection* c, Request& r, bool head) {
+  auto path = parse_key_path(r.path);
+  if (!path) return answer_failure(c, r, path.error());
+  auto opened = opener_->open(path->key);
+  if (!opened) return answer_failure(c, r, opened.error());
+  const codec::Manifest& m = (*opened)->manifest();
+  const KeyNode node = find_node(m, path->rest);
+  if (node.kind == KeyNode::Kind::kMissing || (node.kind == KeyNode::Kind::kFile && path->directory))
+    return answer_text(c, r, 404, "no such file or directory in this key\n");
+  if (node.kind == KeyNode::Kind::kDirectory && !path->directory)  // as a web server does: links inside are relative
+    return answer_text(c, r, 301, "a directory: its listing ends in /\n", [&](MHD_Response* resp) {
+      MHD_add_response_header(resp, "Location", (std::string(last_component(r.path)) + "/").c_str());
+    });
+  if (node.kind == KeyNode::Kind::kDirectory) {
+    const std::string html = listing_html(m, path->rest);
+    return answer_text(c, r, 200, html, [](MHD_Response* resp) {
+      MHD_del_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
+      MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
+      MHD_add_response_header(resp, "Content-Security-Policy", "sandbox");
+    });
+  }
+  ServedFile served{node.name, node.offset, node.size,
+                    m.is_tree() ? etag(m, (*opened)->url(), path->rest) : etag(m, (*opened)->url()),
+                    node.mtime_ns ? http_date(*node.mtime_ns / 1'000'000'000) : std::string()};
+  return serve_bytes(c, r, head, std::move(*opened), served);
+}
+
+MHD_Result Server::serve_bytes(MHD_Connection* c, Request& r, bool head, std::shared_ptr<const OpenedFile> file,
+                               const ServedFile& served) {
+  const std::uint64_t size = served.size;
+  const std::string& tag = served.etag;
   const char* range_header = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range");
   const char* if_range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-Range");
-  // If-Range with another validator (or a date: there is no Last-Modified)
+  // If-Range with another validator (or a date: only the ETag is compared)
   // asks for the whole file.
   const bool range_allowed = !if_range || std::string_view(if_range) == tag;
-  RangeAnswer answer = range_allowed && range_header ? parse_range(range_header, m.size) : RangeAnswer{};
+  RangeAnswer answer = range_allowed && range_header ? parse_range(range_header, size) : RangeAnswer{};
   if (answer.kind == RangeKind::kUnsatisfiable)
     return answer_text(c, r, 416, "range not satisfiable\n", [&](MHD_Response* resp) {
-      MHD_add_response_header(resp, "Content-Range", ("bytes */" + std::to_string(m.size)).c_str());
+      MHD_add_response_header(resp, "Content-Range", ("bytes */" + std::to_string(size)).c_str());
       MHD_add_response_header(resp, "Accept-Ranges", "bytes");
     });
   const bool partial = answer.kind == RangeKind::kSingle;
-  ByteRange range = partial ? answer.range : ByteRange{0, m.size == 0 ? 0 : m.size - 1};
-  const std::uint64_t length = m.size == 0 ? 0 : range.length();
+  ByteRange range = partial ? answer.range : ByteRange{0, size == 0 ? 0 : size - 1};
+  const std::uint64_t length = size == 0 ? 0 : range.length();
 
   ResponseHandle response;
   if (length == 0 || head) {
@@ -309,7 +365,9 @@ MHD_Result Server::handle_file(MHD_Connection* c, Request& r, bool head) {
     body->stopping = &stopping_;
     const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     body->fd = info ? info->connect_fd : -1;
-    body->reader = std::make_unique<RangeReader>(cache_, *fetcher_, file, range, options_.read_ahead,
+    // The reader counts in the key's stream: a tree's file is a span of it.
+    const ByteRange in_stream{served.offset + range.first, served.offset + range.last};
+    body->reader = std::make_unique<RangeReader>(cache_, *fetcher_, std::move(file), in_stream, options_.read_ahead,
                                                  std::chrono::seconds(options_.piece_wait_s));
     body->sent = r.sent;
     body->log = [this](std::string_view line) { log(line); };
@@ -322,17 +380,18 @@ MHD_Result Server::handle_file(MHD_Connection* c, Request& r, bool head) {
   }
   if (!response) return MHD_NO;
   MHD_Response* resp = response.get();
-  MHD_add_response_header(resp, "Content-Type", content_type(m.name).c_str());
-  MHD_add_response_header(resp, "Content-Disposition", content_disposition(m.name).c_str());
+  MHD_add_response_header(resp, "Content-Type", content_type(served.name).c_str());
+  MHD_add_response_header(resp, "Content-Disposition", content_disposition(served.name).c_str());
   MHD_add_response_header(resp, "Accept-Ranges", "bytes");
   MHD_add_response_header(resp, "ETag", tag.c_str());
+  if (!served.last_modified.empty()) MHD_add_response_header(resp, "Last-Modified", served.last_modified.c_str());
   MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
   // A stored HTML file must not run scripts with the gateway's origin.
   MHD_add_response_header(resp, "Content-Security-Policy", "sandbox");
   if (partial)
     MHD_add_response_header(resp, "Content-Range",
                             ("bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" +
-                             std::to_string(m.size))
+                             std::to_string(size))
                                 .c_str());
   r.status = partial ? 206 : 200;
   r.answered = true;

@@ -257,9 +257,60 @@ if "$SX" pull -q "$UP_KEY2" "$WORK/up2.pulled"; then same_file "$WORK/up.bin" "$
 expect_status 400 "upload name with a control byte" "${up_URL}upload/a%01b" -H "Authorization: Bearer s3cret" -T "$WORK/up.bin"
 stop_serve up
 
+# --- the path form /k/KEY/: listings and files of a tree, read by wget -r and rclone
+need wget rclone
+T="$WORK/tree/set"
+mkdir -p "$T/docs/deep" "$T/media"
+for i in $(seq 1 40); do random_file "$T/docs/f$i.txt" $((i * 997)); done
+random_file "$T/docs/deep/name with space & <b>.txt" 5000
+random_file "$T/media/clip.bin" $((3 * 1048576 + 7))
+printf '' > "$T/docs/empty.txt"
+TREE_KEY=$("$SX" push -q --piece-size 1M --backend "${NGINX_URL}tree/" "$T") || fail "push the tree"
+"$SX" url --gateway "$gw_URL" "$TREE_KEY" > "$WORK/urls"
+P=$(sed -n 2p "$WORK/urls")
+[ "$(wc -l < "$WORK/urls")" -eq 2 ] && [[ "$(sed -n 1p "$WORK/urls")" == "${gw_URL}file?key=$(enc "$TREE_KEY")" ]] &&
+  [[ "$P" =~ ^${gw_URL}k/[A-Za-z0-9_-]+/$ ]] && pass "sxengine url: the query form and the path form" ||
+  fail "sxengine url printed: $(shown "$WORK/urls")"
+curl -s -o "$WORK/list.html" --max-time 30 "${P}set/docs/"
+grep -q '<a href="f7.txt">f7.txt</a>' "$WORK/list.html" && grep -q '<a href="deep/">deep/</a>' "$WORK/list.html" &&
+  grep -q '<a href="../">../</a>' "$WORK/list.html" && pass "a directory's listing links its files and directories" ||
+  fail "listing: $(shown "$WORK/list.html")"
+curl -s --max-time 30 "${P}set/docs/deep/" | grep -qF 'href="name%20with%20space%20%26%20%3Cb%3E.txt">name with space &amp; &lt;b&gt;.txt</a>' &&
+  pass "names percent-encoded in links, escaped in text" || fail "a name with space, & and < is not encoded"
+expect_status 301 "a directory without its /: redirected" "${P}set/docs"
+[ "$(curl -s -o /dev/null -w '%{redirect_url}' --max-time 30 "${P%/}")" = "$P" ] && pass "/k/KEY redirects to /k/KEY/" ||
+  fail "/k/KEY did not redirect to /k/KEY/"
+expect_status 404 "a path the tree does not hold" "${P}set/nothing.txt"
+expect_status 404 "a file asked for as a directory" "${P}set/media/clip.bin/"
+expect_status 404 ".. finds nothing" "${P}set/docs/../media/clip.bin" --path-as-is
+expect_status 400 "a key part that is not base64url" "${gw_URL}k/not*base64/"
+before=$(piece_gets tree)
+curl -s -D "$WORK/h.tf" -o "$WORK/got.tf" --max-time 30 -r 1000-2999 "${P}set/media/clip.bin"
+after=$(piece_gets tree)
+slice "$T/media/clip.bin" 1000 2000 | cmp -s - "$WORK/got.tf" && grep -q "^HTTP/1.1 206" "$WORK/h.tf" &&
+  [ "$(h Content-Range "$WORK/h.tf")" = "bytes 1000-2999/$((3 * 1048576 + 7))" ] &&
+  pass "a range of a tree's file: 206, its own Content-Range, bytes equal" || fail "tree file range: $(shown "$WORK/h.tf")"
+[ $((after - before)) -le 2 ] && pass "that range cost $((after - before)) piece GETs at nginx" ||
+  fail "a 2 KB range of a tree's file cost $((after - before)) GETs"
+curl -s -I --max-time 30 "${P}set/docs/f3.txt" > "$WORK/h.tf3"
+[ "$(h Last-Modified "$WORK/h.tf3")" = "$(TZ=GMT LC_ALL=C date -r "$T/docs/f3.txt" '+%a, %d %b %Y %H:%M:%S GMT')" ] &&
+  [ "$(h Content-Length "$WORK/h.tf3")" = $((3 * 997)) ] && pass "HEAD of a tree's file: its size and Last-Modified (its mtime)" ||
+  fail "HEAD of a tree's file: $(shown "$WORK/h.tf3")"
+expect_status 200 "the path form of a file key: /k/KEY/NAME" "$(sed -n 2p < <("$SX" url --gateway "$gw_URL" "$SMALL_KEY"))notes.txt"
+(cd "$WORK" && rm -rf wget.out && mkdir wget.out && cd wget.out &&
+  timeout 120 wget -q -r -np -nH -e robots=off -R "index.html*" "${P}set/") ; got_dir=$(find "$WORK/wget.out" -type d -name set | head -1)
+if [ -n "$got_dir" ] && diff -r "$T" "$got_dir" > "$WORK/wget.diff" 2>&1; then pass "wget -r: the whole tree, bytes equal (diff -r)"
+else fail "wget -r: $(shown "$WORK/wget.diff")"; fi
+rm -rf "$WORK/rclone.out"
+timeout 120 rclone copy --config /dev/null --http-url "$P" :http: "$WORK/rclone.out" > "$WORK/rclone.log" 2>&1 &&
+  diff -r "$WORK/tree" "$WORK/rclone.out" > "$WORK/rclone.diff" 2>&1 && pass "rclone copy from the http backend: the whole tree, bytes equal" ||
+  fail "rclone: $(shown "$WORK/rclone.log") $(shown "$WORK/rclone.diff")"
+grep -qF "$(sed -n 2p "$WORK/urls" | sed 's|.*/k/\([^/]*\)/|\1|')" "$WORK/gw.err" && fail "the path form's key shows in the log" ||
+  pass "the log shows /k/…/, never the key"
+
 # --- the key's fragment never shows in the gateway's output
 secrets_leaked=0
-for k in "$SMALL_KEY" "$BIG_KEY" "$LOCAL_KEY" "$UP_KEY" "$UP_KEY2"; do
+for k in "$SMALL_KEY" "$BIG_KEY" "$LOCAL_KEY" "$UP_KEY" "$UP_KEY2" "$TREE_KEY"; do
   frag=${k#*#k=}
   grep -rqF -- "$frag" "$WORK"/gw.* "$WORK"/wide.* "$WORK"/widefile.* "$WORK"/up.err && secrets_leaked=1
 done
