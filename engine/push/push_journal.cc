@@ -38,10 +38,9 @@ void remove_superseded(const std::string& dir, const std::string& place, const s
 std::string PushJournal::format(const ResumedPiece& resumed) { return format_push_record(resumed); }
 
 Result<std::optional<PushJournal>> PushJournal::open(const Options& o, const std::string& backend,
-                                                     const std::string& name, const InputFile& input,
+                                                     const std::string& name, const std::optional<std::string>& source,
                                                      const PiecePlan& plan, DownloadKey& fresh,
                                                      const std::function<void(std::string)>& note) {
-  const std::optional<std::string> source = input.identity();
   if (!source) return std::optional<PushJournal>{};
   // Journals are named PLACE-ID: PLACE (the file's path, the backend, the
   // name) finds the journals of earlier pushes of this file to this place,

@@ -19,7 +19,6 @@
 
 #include "codec/manifest.h"
 #include "engine/core/download_key.h"
-#include "engine/push/input_file.h"
 #include "engine/core/journal_file.h"
 #include "engine/push/piece_plan.h"
 #include "engine/core/resume_check.h"
@@ -33,8 +32,10 @@ class PushJournal {
   // replaced by the journal's. nullopt: this input cannot be resumed, or
   // options.resume is off (then earlier journals of this file are removed).
   // `note` gets the reason when no journal can be kept.
+  // `source`: what is pushed, named and dated (InputFile::identity, a tree's
+  // digest); its first line is where it comes from. nullopt: not resumable.
   static Result<std::optional<PushJournal>> open(const Options& options, const std::string& backend,
-                                                 const std::string& name, const InputFile& input,
+                                                 const std::string& name, const std::optional<std::string>& source,
                                                  const PiecePlan& plan, DownloadKey& fresh,
                                                  const std::function<void(std::string)>& note);
 

@@ -120,3 +120,35 @@ expect_line() {
   if ! grep -q -- "$pattern" "$WORK/line.err"; then fail "$what: stderr lacks '$pattern': $(shown "$WORK/line.err")"; return; fi
   pass "$what (exit $rc)"
 }
+
+# start_bg OUT ERR CMD...: runs CMD in the background, in a subshell that
+# keeps the shell's "Killed" notice to itself; sets PID (CMD's own, to signal)
+# and SUB (the subshell, to wait for: it writes CMD's status to $WORK/bg.rc).
+start_bg() {
+  local out=$1 err=$2 i; shift 2
+  rm -f "$WORK/bg.pid" "$WORK/bg.rc"
+  ( "$@" >"$out" 2>"$err" & echo $! >"$WORK/bg.pid"; wait $!; echo $? >"$WORK/bg.rc" ) 2>/dev/null &
+  SUB=$!; track $SUB
+  for ((i = 0; i < 200; i++)); do [ -s "$WORK/bg.pid" ] && break; sleep 0.01; done
+  PID=$(cat "$WORK/bg.pid" 2>/dev/null); [ -n "$PID" ] && track $PID
+}
+
+# interrupt_when SIG COND...: polls COND (a command) every 50 ms, for at most
+# 30 s while the start_bg command runs; then sends it SIG and waits for it (at
+# most 10 s, then SIGKILL and LATE is set). Sets HIT (COND held while it
+# ran) and RC (its exit status).
+interrupt_when() {
+  local sig=$1 i; shift
+  HIT=
+  for ((i = 0; i < 600; i++)); do
+    [ -s "$WORK/bg.rc" ] && break
+    if "$@"; then HIT=1; break; fi
+    sleep 0.05
+  done
+  [ -n "$PID" ] && kill -"$sig" "$PID" 2>/dev/null
+  for ((i = 0; i < 200; i++)); do kill -0 "$SUB" 2>/dev/null || break; sleep 0.05; done
+  if kill -0 "$SUB" 2>/dev/null; then LATE=1; kill -KILL "$PID" "$SUB" 2>/dev/null; else LATE=; fi
+  wait "$SUB" 2>/dev/null
+  RC=$(cat "$WORK/bg.rc" 2>/dev/null); RC=${RC:-255}
+  untrack "$SUB"; [ -n "$PID" ] && untrack "$PID"
+}
