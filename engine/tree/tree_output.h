@@ -4,8 +4,17 @@
 // included, is an error, never followed); files are written to temp files
 // beside their final name and renamed into place only when the whole pull
 // is verified; symlinks are made last. Nothing existing is replaced unless
-// `force` (and a directory never is). What a failed pull made is removed.
+// `force` (and a directory never is). What a failed pull made is removed,
+// unless kept for a resume: then a resumable output (a tag) has left its
+// temp files under fixed names and a journal of the files it finished, and
+// the next pull of the same key and selection re-reads each of them and
+// uses it only when its bytes hash to the record (docs/CLI.md §Resume).
 #pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
 
 #include <cstdint>
 #include <span>
@@ -13,7 +22,9 @@
 #include <string_view>
 #include <vector>
 
+#include "codec/checksum.h"
 #include "codec/tree_entries.h"
+#include "engine/core/journal_file.h"
 #include "engine/core/unique_fd.h"
 #include "sx/error.h"
 
@@ -21,8 +32,11 @@ namespace sx::engine {
 
 class TreeOutput {
  public:
-  // DIR is made when missing (its parent must exist).
-  static Result<TreeOutput> open(const std::string& dir, bool force, bool fsync);
+  // DIR is made when missing (its parent must exist). `tag` non-empty makes
+  // it resumable: temp files `.sxtree-TAG-…` named by their paths, and the
+  // journal `.sxtree-TAG.journal` in DIR, whose header is `identity`.
+  static Result<TreeOutput> open(const std::string& dir, bool force, bool fsync, const std::string& tag = {},
+                                 const std::string& identity = {});
   TreeOutput(TreeOutput&&) noexcept = default;
   ~TreeOutput();  // not committed: removes its temp files and the directories it made
 
@@ -30,6 +44,17 @@ class TreeOutput {
   // pull runs), each file's and link's name checked free (unless force).
   // `entries` in tree order.
   Status prepare(const std::vector<const codec::TreeEntry*>& entries);
+
+  // A file an earlier run finished (resumable outputs, after prepare): true
+  // when its temp file is still ours (a regular file of this user with one
+  // link, its size) and its bytes hash to the journal's record; it is then
+  // renamed into place with the rest. False: it must be written again.
+  bool resume_file(const codec::TreeEntry& entry);
+  // Files the journal listed whose temp file failed those checks.
+  std::uint64_t refused() const { return refused_; }
+  // Bytes [offset, offset + out.size()) of the stream, read back from the
+  // resumed files (what a whole tree's digest needs of pieces not fetched).
+  Status read_back(std::uint64_t offset, std::span<std::byte> out);
 
   // One file at a time, its bytes in order.
   Status begin_file(const codec::TreeEntry& entry);
@@ -42,10 +67,16 @@ class TreeOutput {
   Status commit();
 
   const std::string& dir() const { return dir_; }
+  bool resumable() const { return journal_.has_value(); }
+  // After a failure a rerun can get past: the temp files, the directories
+  // made and the journal stay for it.
+  void keep() { kept_ = true; }
 
  private:
-  TreeOutput(UniqueFd root, std::string dir, bool force, bool fsync)
-      : root_(std::move(root)), dir_(std::move(dir)), force_(force), fsync_(fsync) {}
+  TreeOutput(UniqueFd root, std::string dir, bool force, bool fsync, std::string tag)
+      : root_(std::move(root)), dir_(std::move(dir)), force_(force), fsync_(fsync), tag_(std::move(tag)) {}
+  std::string temp_name_for(std::string_view path) const;
+  void record(const std::string& line);
   // The directory holding `path` (its last component excluded), opened from
   // the root with O_NOFOLLOW at every step.
   Result<UniqueFd> parent_of(std::string_view path);
@@ -60,6 +91,14 @@ class TreeOutput {
   bool force_ = false;
   bool fsync_ = false;
   bool committed_ = false;
+  bool kept_ = false;
+  std::uint64_t refused_ = 0;
+  std::string tag_;
+  std::optional<JournalFile> journal_;
+  std::map<std::string, std::string> finished_;  // an earlier run's records: path → digest of its bytes
+  std::set<std::string> made_earlier_;            // directories an earlier run made
+  std::vector<const codec::TreeEntry*> resumed_;  // in stream order
+  std::unique_ptr<codec::ContentHasher> current_hash_;
   std::vector<const codec::TreeEntry*> made_dirs_;  // in tree order
   std::vector<const codec::TreeEntry*> links_;
   std::vector<Written> files_;

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <unordered_set>
 
+#include "base/text.h"
+#include "codec/checksum.h"
 #include "engine/pull/downloader.h"
 #include "engine/pull/file_digest.h"
 #include "engine/tree/tree_output.h"
@@ -34,6 +36,16 @@ IndexRange pieces_of(const codec::Manifest& m, std::uint64_t offset, std::uint64
   const auto first = std::upper_bound(m.pieces.begin(), m.pieces.end(), offset, after) - m.pieces.begin() - 1;
   const auto last = std::upper_bound(m.pieces.begin(), m.pieces.end(), offset + size - 1, after) - m.pieces.begin() - 1;
   return {static_cast<std::uint64_t>(first), static_cast<std::uint64_t>(last) + 1};
+}
+
+// Adds `r` to ranges kept in order, merging it with the last one it touches.
+void add_range(std::vector<IndexRange>& ranges, IndexRange r) {
+  if (!ranges.empty() && r.begin <= ranges.back().end) ranges.back().end = std::max(ranges.back().end, r.end);
+  else ranges.push_back(r);
+}
+
+std::string sha256_hex(std::string_view text) {
+  return text::to_hex(codec::sha256(std::as_bytes(std::span(text.data(), text.size()))));
 }
 
 }  // namespace
@@ -67,27 +79,54 @@ Result<std::string> pull_tree(Context& ctx, net::Backend& backend, const Checked
     return make_error(Errc::kInvalidArgument, "a tree key cannot go to standard output: give a directory (or none: here)");
   const std::vector<const codec::TreeEntry*> kept = select_entries(m, o.include, o.exclude);
   if (kept.empty()) return make_error(Errc::kNotFound, "no entry of the tree matches --include/--exclude");
+  std::uint64_t bytes = 0, selected_bytes = 0;
+  for (const codec::TreeEntry* e : kept)
+    if (e->type == codec::EntryType::kFile) selected_bytes += e->size;
+  const bool whole = selected_bytes == m.size;  // every piece: the tree's digest can be checked
+
+  // What makes a tree pull the same: the key's URL, the tree it describes
+  // and the selection. Its tag names the temp files and the journal.
+  std::string selection;
+  for (const auto* globs : {&o.include, &o.exclude}) {
+    for (const std::string& glob : *globs) selection += glob + '\0';
+    selection += '\1';
+  }
+  const std::string identity = "sxengine tree pull journal 1 " + sha256_hex(checked.url()) + " " + m.sha256_tree +
+                               " " + std::to_string(m.size) + " " + sha256_hex(selection);
+  const std::string tag = o.resume ? sha256_hex(identity).substr(0, 16) : std::string();
+  auto output = TreeOutput::open(out, o.force, o.fsync, tag, identity);
+  if (!output) return std::move(output).error();
+  if (auto prepared = output->prepare(kept); !prepared) return std::move(prepared).error();
+
+  // Files an interrupted run finished (re-read and matched) are not fetched again.
   std::vector<const codec::TreeEntry*> files;
   std::vector<IndexRange> ranges;
-  std::uint64_t bytes = 0;
+  std::uint64_t resumed = 0, selected_pieces = 0;
+  std::vector<IndexRange> selected;
   for (const codec::TreeEntry* e : kept) {
     if (e->type != codec::EntryType::kFile) continue;
+    if (e->size > 0) add_range(selected, pieces_of(m, e->offset, e->size));
+    if (output->resumable() && output->resume_file(*e)) {
+      ++resumed;
+      continue;
+    }
     files.push_back(e);
     if (e->size == 0) continue;
     bytes += e->size;
-    const IndexRange r = pieces_of(m, e->offset, e->size);
-    if (!ranges.empty() && r.begin <= ranges.back().end) ranges.back().end = std::max(ranges.back().end, r.end);
-    else ranges.push_back(r);
+    add_range(ranges, pieces_of(m, e->offset, e->size));
   }
-  const bool whole = bytes == m.size;  // every piece: the tree's digest can be checked
-
-  auto output = TreeOutput::open(out, o.force, o.fsync);
-  if (!output) return std::move(output).error();
-  if (auto prepared = output->prepare(kept); !prepared) return std::move(prepared).error();
   const auto started = std::chrono::steady_clock::now();
   std::uint64_t pieces = 0;
   for (const IndexRange& r : ranges) pieces += r.end - r.begin;
+  for (const IndexRange& r : selected) selected_pieces += r.end - r.begin;
   report(o.progress, [&](ProgressSink& p) { p.on_start("pull", bytes, pieces); });
+  if (output->refused() > 0)
+    report(o.progress, [&](ProgressSink& p) {
+      p.on_note(std::to_string(output->refused()) +
+                " file(s) the journal lists do not match their temp files; they are fetched again");
+    });
+  if (resumed > 0)
+    report(o.progress, [&](ProgressSink& p) { p.on_resume("pull", selected_pieces - pieces, selected_pieces); });
 
   // Files back to back in tree order (check_tree_entries), pieces in order:
   // one file open at a time, each piece's bytes handed to the files it holds.
@@ -117,7 +156,15 @@ Result<std::string> pull_tree(Context& ctx, net::Backend& backend, const Checked
     return {};
   };
   std::optional<FileDigestCheck> digest;
-  if (whole) digest.emplace(m, OrderedHasher::ReadBack{});
+  if (whole)
+    digest.emplace(m, [&](std::uint64_t offset, std::span<std::byte> into) { return output->read_back(offset, into); });
+  if (digest && resumed > 0) {  // the pieces not fetched again, read back from the resumed files
+    std::vector<char> fetched(m.pieces.size(), 0);
+    for (const IndexRange& r : ranges) std::fill(fetched.begin() + r.begin, fetched.begin() + r.end, 1);
+    for (std::uint64_t i = 0; i < m.pieces.size(); ++i)
+      if (!fetched[i])
+        if (auto hashed = digest->written_earlier(m.pieces[i]); !hashed) return std::move(hashed).error();
+  }
   Downloader downloader(ctx, backend, checked, content_key);
   FetchOptions in_order;
   in_order.in_order = true;
@@ -129,7 +176,15 @@ Result<std::string> pull_tree(Context& ctx, net::Backend& backend, const Checked
         return {};
       },
       in_order);
-  if (!fetched) return std::move(fetched).error();
+  if (!fetched) {
+    // A failure another run can get past keeps what was written for it.
+    Error error = std::move(fetched).error();
+    if (output->resumable() && (error.code == Errc::kTransient || error.code == Errc::kCancelled)) {
+      output->keep();
+      error.message += "; run the same command again to resume (the files written are kept in " + output->dir() + ")";
+    }
+    return error;
+  }
   // Empty files after the last piece (or a tree with no bytes at all).
   const codec::PieceEntry none{};
   if (auto rest = write_file_bytes(none, {}); !rest) return std::move(rest).error();

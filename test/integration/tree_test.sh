@@ -136,6 +136,7 @@ rargs=(push --piece-size 256K --parallel 2 --no-catalogue --backend "${NGINX_URL
 kargs=("${rargs[@]}" --bwlimit 4M)  # the run that is killed: slow enough to be caught mid-way
 robjects() { find "$NGINX_DIR/data/resume" -type f 2>/dev/null | wc -l; }
 robjects_at_least() { [ "$(robjects)" -ge "$1" ]; }
+temps_at_least() { [ "$(find "$1" -name '.sxtree-*' ! -name '*.journal' -type f 2>/dev/null | wc -l)" -ge "$2" ]; }
 killed=
 for attempt in 1 2 3; do
   rm -rf "$NGINX_DIR/data/resume" "$XDG_STATE_HOME/sxengine/push"
@@ -164,6 +165,37 @@ if [ -n "$killed" ]; then
   [ -z "$(find "$XDG_STATE_HOME/sxengine/push" -type f 2>/dev/null)" ] && pass "no push journal left" || fail "a push journal is left"
 else
   fail "no tree push was interrupted mid-way (nothing checked)"
+fi
+# Kill and rerun of a tree pull: finished files are re-read and reused, a
+# tampered one is fetched again, the rest fetched, the tree exact.
+if [ -n "${rkey:-}" ]; then
+  killed=
+  for attempt in 1 2 3; do
+    rm -rf "$WORK/pk"
+    start_bg "$WORK/pk.out" "$WORK/pk.err" "$SX" pull --bwlimit 4M --parallel 2 "$rkey" "$WORK/pk"
+    interrupt_when KILL temps_at_least "$WORK/pk" 6
+    if [ -n "$HIT" ] && [ "$RC" -eq 137 ] && [ ! -e "$WORK/pk/set/b/small300" ]; then killed=1; break; fi
+  done
+  if [ -n "$killed" ]; then
+    left=$(find "$WORK/pk" -name '.sxtree-*' ! -name '*.journal' -type f | wc -l)
+    pass "tree pull killed mid-way ($left temp files and a journal left)"
+    victim=$(find "$WORK/pk/set/a" -name '.sxtree-*' -type f -size 1024k | head -1)
+    printf 'X' | dd of="$victim" bs=1 seek=4242 conv=notrunc status=none
+    mark=$(wc -l < "$ALOG")
+    sx pull "$rkey" "$WORK/pk" 2>"$WORK/pr.err" || fail "resumed tree pull: $(shown "$WORK/pr.err")"
+    gets=$(tail -n +$((mark + 1)) "$ALOG" | grep -c '"GET /resume/')
+    tr '\r' '\n' < "$WORK/pr.err" > "$WORK/pr.lines"
+    grep -q "^sxengine: resuming: [1-9][0-9]* of $rpieces pieces already written" "$WORK/pr.lines" &&
+      pass "the rerun resumes: $(grep -o 'resuming: [0-9]* of [0-9]*' "$WORK/pr.lines")" || fail "tree pull did not resume: $(shown "$WORK/pr.err")"
+    grep -q "1 file(s) the journal lists do not match their temp files" "$WORK/pr.lines" &&
+      pass "the tampered temp file is refused and fetched again" || fail "the tampered temp file was not noticed: $(shown "$WORK/pr.err")"
+    [ "$gets" -lt "$rpieces" ] && pass "the rerun made $gets GETs (of $rpieces pieces + manifest)" ||
+      fail "the resumed tree pull made $gets GETs"
+    diff -r "$R" "$WORK/pk/set" > /dev/null && pass "the resumed tree pull is exact (diff -r)" || fail "the resumed tree pull differs"
+    [ -z "$(find "$WORK/pk" -name '.sxtree-*')" ] && pass "no temp file or journal left" || fail "left: $(find "$WORK/pk" -name '.sxtree-*' | head -3)"
+  else
+    fail "no tree pull was interrupted mid-way (nothing checked)"
+  fi
 fi
 # An edit that keeps size and mtime, after a kill: the piece is stored again, never mixed.
 for attempt in 1 2 3; do
