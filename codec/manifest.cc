@@ -170,6 +170,10 @@ Status read_tree(simdjson::dom::object object, const ManifestLimits& limits, Man
       e.type = EntryType::kFile;
       if (!read_field(entry, "size", e.size) || !read_field(entry, "offset", e.offset))
         return corrupt("a tree file lacks size or offset");
+      bool duplicate = false;
+      const auto dup_error = entry["dup"].get(duplicate);
+      if (dup_error && dup_error != simdjson::NO_SUCH_FIELD) return corrupt("a tree file's dup is not true or false");
+      e.duplicate = duplicate;
     } else if (type == "dir") {
       e.type = EntryType::kDirectory;
     } else if (type == "link") {

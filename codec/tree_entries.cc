@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <unordered_map>
 #include <unordered_set>
 
 #include "base/text.h"
@@ -47,6 +48,7 @@ std::string tree_json(const std::vector<TreeEntry>& entries) {
     append_text(out, "path", e.path);
     fmt::format_to(it, R"(,"mode":{},"mtime_ns":{})", e.mode, e.mtime_ns);
     if (e.type == EntryType::kFile) fmt::format_to(it, R"(,"size":{},"offset":{})", e.size, e.offset);
+    if (e.type == EntryType::kFile && e.duplicate) fmt::format_to(it, R"(,"dup":true)");
     if (e.type == EntryType::kSymlink) append_text(out, "target", e.target);
     fmt::format_to(it, "}}");
   }
@@ -76,6 +78,7 @@ Status check_tree_path(std::string_view path) {
 Status check_tree_entries(const std::vector<TreeEntry>& entries, std::uint64_t stream_size) {
   std::unordered_set<std::string_view> directories;
   std::uint64_t stream_at = 0;  // where the next file must start
+  std::unordered_map<std::uint64_t, std::uint64_t> file_starts;  // non-empty files that are not duplicates: offset → size
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const TreeEntry& e = entries[i];
     if (auto valid = check_tree_path(e.path); !valid) return valid;
@@ -88,6 +91,14 @@ Status check_tree_entries(const std::vector<TreeEntry>& entries, std::uint64_t s
     switch (e.type) {
       case EntryType::kDirectory: directories.insert(e.path); break;
       case EntryType::kFile:
+        if (e.duplicate) {
+          const auto original = file_starts.find(e.offset);
+          if (e.size == 0 || original == file_starts.end() || original->second != e.size)
+            return corrupt(fmt::format("duplicate file \"{}\" is not the size and offset of an earlier file",
+                                       shown(e.path)));
+          break;
+        }
+        if (e.size > 0) file_starts.emplace(e.offset, e.size);
         if (e.offset != stream_at || e.size > stream_size - stream_at)
           return corrupt(fmt::format("file \"{}\" does not start where the file before it ends ({}) or lies past "
                                      "the tree's {} bytes",

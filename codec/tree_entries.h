@@ -25,6 +25,7 @@ struct TreeEntry {
   std::uint64_t size = 0;     // a file's bytes
   std::uint64_t offset = 0;   // a file's first byte in the stream
   std::string target;         // a symlink's target, as stored (never followed on push)
+  bool duplicate = false;     // a file whose bytes are an earlier file's (same offset and size): none of its own
 };
 
 inline constexpr std::size_t kMaxTreePath = 4096;
@@ -44,7 +45,8 @@ Status check_tree_path(std::string_view path);
 // The whole list: each path valid, strictly increasing in byte order (so
 // none twice), every parent an earlier directory entry, the files' bytes
 // back to back in entry order filling the stream of `stream_size` bytes
-// exactly, modes at most 07777, targets of 1 to kMaxTreePath bytes without NUL.
+// exactly (a duplicate takes no bytes: its offset and size are those of an
+// earlier file that is not one, and it is not empty), modes at most 07777, targets of 1 to kMaxTreePath bytes without NUL.
 Status check_tree_entries(const std::vector<TreeEntry>& entries, std::uint64_t stream_size);
 
 }  // namespace sx::codec

@@ -240,6 +240,24 @@ Status TreeOutput::end_file() {
   return {};
 }
 
+Status TreeOutput::copy_file(const codec::TreeEntry& copy, const codec::TreeEntry& from) {
+  const auto source = std::find_if(files_.begin(), files_.end(), [&](const Written& w) { return w.entry == &from; });
+  if (source == files_.end()) return make_error(Errc::kCorrupt, "a duplicate's original was not written: " + copy.path);
+  auto parent = parent_of(from.path);
+  if (!parent) return std::move(parent).error();
+  UniqueFd in(::openat(parent->get(), source->temp.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!in) return failure("cannot read back", from.path);
+  if (auto begun = begin_file(copy); !begun) return begun;
+  std::vector<std::byte> buffer(std::min<std::uint64_t>(copy.size, 1 << 20));
+  for (std::uint64_t done = 0; done < copy.size;) {
+    const ssize_t n = ::pread(in.get(), buffer.data(), buffer.size(), static_cast<off_t>(done));
+    if (n <= 0) return failure("cannot read back", from.path);
+    if (auto written = write(std::span(buffer.data(), static_cast<std::size_t>(n))); !written) return written;
+    done += static_cast<std::uint64_t>(n);
+  }
+  return end_file();
+}
+
 Status TreeOutput::commit() {
   for (const Written& w : files_) {
     auto parent = parent_of(w.entry->path);

@@ -61,6 +61,10 @@ class TreeOutput {
   Status write(std::span<const std::byte> bytes);
   Status end_file();
 
+  // `copy` (a duplicate) made from the temp file of `from`, written or
+  // resumed by this pull, as if its bytes had been written.
+  Status copy_file(const codec::TreeEntry& copy, const codec::TreeEntry& from);
+
   // Files renamed into place (mode without setuid/setgid, mtime), then the
   // symlinks made, then the directories this pull made given their mode and
   // mtime, deepest first.

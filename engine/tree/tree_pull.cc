@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "base/text.h"
@@ -44,6 +45,13 @@ void add_range(std::vector<IndexRange>& ranges, IndexRange r) {
   else ranges.push_back(r);
 }
 
+// Ranges in order of their first piece, overlapping or touching ones merged.
+std::vector<IndexRange> merged(const std::vector<IndexRange>& sorted) {
+  std::vector<IndexRange> out;
+  for (const IndexRange& r : sorted) add_range(out, r);
+  return out;
+}
+
 std::string sha256_hex(std::string_view text) {
   return text::to_hex(codec::sha256(std::as_bytes(std::span(text.data(), text.size()))));
 }
@@ -79,10 +87,7 @@ Result<std::string> pull_tree(Context& ctx, net::Backend& backend, const Checked
     return make_error(Errc::kInvalidArgument, "a tree key cannot go to standard output: give a directory (or none: here)");
   const std::vector<const codec::TreeEntry*> kept = select_entries(m, o.include, o.exclude);
   if (kept.empty()) return make_error(Errc::kNotFound, "no entry of the tree matches --include/--exclude");
-  std::uint64_t bytes = 0, selected_bytes = 0;
-  for (const codec::TreeEntry* e : kept)
-    if (e->type == codec::EntryType::kFile) selected_bytes += e->size;
-  const bool whole = selected_bytes == m.size;  // every piece: the tree's digest can be checked
+  std::uint64_t bytes = 0;
 
   // What makes a tree pull the same: the key's URL, the tree it describes
   // and the selection. Its tag names the temp files and the journal.
@@ -98,6 +103,16 @@ Result<std::string> pull_tree(Context& ctx, net::Backend& backend, const Checked
   if (!output) return std::move(output).error();
   if (auto prepared = output->prepare(kept); !prepared) return std::move(prepared).error();
 
+  // A duplicate (bytes an earlier file holds) is copied from that file when
+  // it is pulled too, else written from the stream in its place.
+  std::unordered_map<std::uint64_t, const codec::TreeEntry*> holder;  // offset → the file written with those bytes
+  for (const codec::TreeEntry* e : kept)
+    if (e->type == codec::EntryType::kFile && !e->duplicate && e->size > 0) holder.emplace(e->offset, e);
+  std::vector<std::pair<const codec::TreeEntry*, const codec::TreeEntry*>> copies;  // (copy, from)
+  for (const codec::TreeEntry* e : kept)
+    if (e->type == codec::EntryType::kFile && e->duplicate)
+      if (const auto [it, first] = holder.emplace(e->offset, e); !first) copies.emplace_back(e, it->second);
+
   // Files an interrupted run finished (re-read and matched) are not fetched again.
   std::vector<const codec::TreeEntry*> files;
   std::vector<IndexRange> ranges;
@@ -105,20 +120,31 @@ Result<std::string> pull_tree(Context& ctx, net::Backend& backend, const Checked
   std::vector<IndexRange> selected;
   for (const codec::TreeEntry* e : kept) {
     if (e->type != codec::EntryType::kFile) continue;
+    const bool copied = e->duplicate && holder.at(e->offset) != e;
     if (e->size > 0) add_range(selected, pieces_of(m, e->offset, e->size));
     if (output->resumable() && output->resume_file(*e)) {
       ++resumed;
+      if (copied) std::erase_if(copies, [e](const auto& c) { return c.first == e; });
       continue;
     }
+    if (copied) continue;
     files.push_back(e);
     if (e->size == 0) continue;
     bytes += e->size;
     add_range(ranges, pieces_of(m, e->offset, e->size));
   }
+  // The stream's order for the writer (a duplicate written in its original's place sorts there).
+  std::stable_sort(files.begin(), files.end(),
+                   [](const codec::TreeEntry* a, const codec::TreeEntry* b) { return a->offset < b->offset; });
+  std::sort(ranges.begin(), ranges.end(), [](const IndexRange& a, const IndexRange& b) { return a.begin < b.begin; });
+  ranges = merged(ranges);
   const auto started = std::chrono::steady_clock::now();
   std::uint64_t pieces = 0;
   for (const IndexRange& r : ranges) pieces += r.end - r.begin;
+  std::sort(selected.begin(), selected.end(), [](const IndexRange& a, const IndexRange& b) { return a.begin < b.begin; });
+  selected = merged(selected);
   for (const IndexRange& r : selected) selected_pieces += r.end - r.begin;
+  const bool whole = selected_pieces == m.pieces.size();  // every piece: the tree's digest can be checked
   report(o.progress, [&](ProgressSink& p) { p.on_start("pull", bytes, pieces); });
   if (output->refused() > 0)
     report(o.progress, [&](ProgressSink& p) {
@@ -189,6 +215,8 @@ Result<std::string> pull_tree(Context& ctx, net::Backend& backend, const Checked
   const codec::PieceEntry none{};
   if (auto rest = write_file_bytes(none, {}); !rest) return std::move(rest).error();
   if (next != files.size()) return make_error(Errc::kCorrupt, "the tree's pieces ended before its files did");
+  for (const auto& [copy, from] : copies)
+    if (auto copied = output->copy_file(*copy, *from); !copied) return std::move(copied).error();
   if (digest)
     if (auto good = digest->finish(); !good) return std::move(good).error();
   if (auto committed = output->commit(); !committed) return std::move(committed).error();

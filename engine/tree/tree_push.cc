@@ -12,6 +12,7 @@
 #include "engine/push/piece_plan.h"
 #include "engine/push/resumable_push.h"
 #include "engine/push/uploader.h"
+#include "engine/tree/tree_dedup.h"
 #include "engine/tree/tree_source.h"
 #include "engine/tree/tree_walk.h"
 
@@ -76,6 +77,12 @@ Result<Pushed> push_tree(Context& ctx, net::Backend& backend, const std::vector<
                                         " entries, more than a tree key holds (" +
                                         std::to_string(ctx.manifest_limits.max_tree_entries) + ")");
 
+  auto saved = deduplicate(*tree, o.follow_symlinks, ctx.cancel);
+  if (!saved) return std::move(saved).error();
+  if (*saved > 0)
+    note(std::to_string(tree->duplicate_sources.size()) + " file(s) identical to others are stored once (" +
+         std::to_string(*saved) + " bytes not sent)");
+
   const auto started = std::chrono::steady_clock::now();
   const std::uint64_t total = tree->stream_bytes;
   report(o.progress, [&](ProgressSink& p) {
@@ -97,14 +104,21 @@ Result<Pushed> push_tree(Context& ctx, net::Backend& backend, const std::vector<
   std::vector<codec::Sha256Digest> piece_digests;
   PieceKind data{0, 0, 0, true, o.encrypt ? nullptr : &piece_digests};
   std::vector<const codec::TreeEntry*> file_entries;  // stream order, as the sources
-  for (const codec::TreeEntry& e : tree->entries)
-    if (e.type == codec::EntryType::kFile) file_entries.push_back(&e);
+  std::uint64_t files = 0;  // duplicates too: what info counts
+  for (const codec::TreeEntry& e : tree->entries) {
+    if (e.type != codec::EntryType::kFile) continue;
+    ++files;
+    if (!e.duplicate) file_entries.push_back(&e);
+  }
   const auto on_read = [&](std::size_t i) {
     report(o.progress, [&](ProgressSink& p) { p.on_file(file_entries[i]->path, file_entries[i]->size, i + 1, file_entries.size()); });
   };
   TreeSource source(tree->sources, plan->piece_bytes, o.follow_symlinks, ctx.cancel, on_read);
   auto pieces = uploader.run(source, data, {}, resumable->resume_state());
   if (!pieces) return resumable->failed(std::move(pieces).error(), uploader, backend);
+
+  if (auto unchanged = check_duplicates_unchanged(*tree, o.follow_symlinks); !unchanged)
+    return resumable->failed(std::move(unchanged).error(), uploader, backend, false);
 
   codec::Manifest manifest;
   manifest.name = manifest_name;
@@ -125,7 +139,7 @@ Result<Pushed> push_tree(Context& ctx, net::Backend& backend, const std::vector<
   resumable->finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report(o.progress, [&](ProgressSink& p) { p.on_finish(manifest.size, seconds, ctx.all_retries()); });
-  return Pushed{format_download_key(download), manifest.name, manifest.size, file_entries.size()};
+  return Pushed{format_download_key(download), manifest.name, manifest.size, files};
 }
 
 }  // namespace sx::engine

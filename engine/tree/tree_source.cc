@@ -21,19 +21,28 @@ Error changed(const std::string& path) {
 
 }  // namespace
 
-Status TreeSource::open_next() {
-  const WalkedTree::Source& file = files_[next_file_++];
-  const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow_ ? 0 : O_NOFOLLOW);
+bool still_as_walked(int fd, const WalkedTree::Source& file) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) == file.size &&
+         mtime_ns(st) == file.mtime_ns;
+}
+
+Result<UniqueFd> open_walked_file(const WalkedTree::Source& file, bool follow_symlinks) {
+  const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow_symlinks ? 0 : O_NOFOLLOW);
   UniqueFd fd(::open(file.path.c_str(), flags));
   if (!fd) {
     if (errno == ELOOP) return changed(file.path);  // a file the walk saw is a link now
     return make_error(Errc::kIo, "cannot open " + file.path + ": " + std::strerror(errno));
   }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != file.size ||
-      mtime_ns(st) != file.mtime_ns)
-    return changed(file.path);
-  current_ = std::move(fd);
+  if (!still_as_walked(fd.get(), file)) return changed(file.path);
+  return fd;
+}
+
+Status TreeSource::open_next() {
+  const WalkedTree::Source& file = files_[next_file_++];
+  auto fd = open_walked_file(file, follow_);
+  if (!fd) return std::move(fd).error();
+  current_ = std::move(*fd);
   remaining_ = file.size;
   return {};
 }
@@ -41,10 +50,7 @@ Status TreeSource::open_next() {
 // After the file's last byte: it must not have grown or been touched since.
 Status TreeSource::close_current() {
   const WalkedTree::Source& file = files_[next_file_ - 1];
-  struct stat st {};
-  if (::fstat(current_.get(), &st) != 0 || static_cast<std::uint64_t>(st.st_size) != file.size ||
-      mtime_ns(st) != file.mtime_ns)
-    return changed(file.path);
+  if (!still_as_walked(current_.get(), file)) return changed(file.path);
   current_ = UniqueFd();
   if (on_read_) on_read_(next_file_ - 1);
   return {};

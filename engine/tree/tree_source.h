@@ -17,6 +17,12 @@
 
 namespace sx::engine {
 
+// A file of the walk opened (no link followed unless `follow_symlinks`) and
+// checked to be what the walk saw: kIo "changed while it was pushed" else.
+Result<UniqueFd> open_walked_file(const WalkedTree::Source& file, bool follow_symlinks);
+// `fd` is still a regular file of the walked size and modification time.
+bool still_as_walked(int fd, const WalkedTree::Source& file);
+
 class TreeSource final : public PayloadSource {
  public:
   // `on_read(i)`: file i (in stream order) was read to its end (progress).

@@ -26,6 +26,7 @@ struct WalkedTree {
     std::int64_t mtime_ns = 0;
   };
   std::vector<Source> sources;
+  std::vector<Source> duplicate_sources;  // files stored once already (tree_dedup.h)
   std::uint64_t stream_bytes = 0;
   std::uint64_t skipped = 0;  // special files left out
 };

@@ -213,6 +213,28 @@ ekey=$(sx "${rargs[@]}" "$R" 2>"$WORK/te.err") && tr '\r' '\n' < "$WORK/te.err" 
   pass "an edit with the same size and mtime after a kill: the resumed key pulls the edited tree" ||
   fail "edit after kill: $(shown "$WORK/te.err")"
 
+# --- identical files are stored once -------------------------------------------------
+D="$WORK/dup-src/dups"
+mkdir -p "$D/x" "$D/y"
+random_file "$D/x/one.bin" 700000
+cp "$D/x/one.bin" "$D/y/copy1.bin"; cp "$D/x/one.bin" "$D/y/copy2.bin"
+random_file "$D/x/same-size-other.bin" 700000
+head -c 300 /dev/urandom > "$D/x/s"; cp "$D/x/s" "$D/y/s"
+dkey=$(sx push --no-catalogue --piece-size 64K "$D" 2>"$WORK/dup.err") || fail "push of a tree with duplicates: $(shown "$WORK/dup.err")"
+grep -q "3 file(s) identical to others are stored once (1400300 bytes not sent)" "$WORK/dup.err" &&
+  pass "identical files are found (3, 1400300 bytes not sent)" || fail "duplicates: $(shown "$WORK/dup.err")"
+dsize=$(sx info --json "$dkey" | sed 's/.*"size":\([0-9]*\).*/\1/')
+[ "$dsize" -eq $((700000 * 2 + 300)) ] && pass "the stream holds each content once ($dsize bytes)" || fail "stream of $dsize bytes"
+rm -rf "$WORK/dup-out" && sx pull -q "$dkey" "$WORK/dup-out" && diff -r "$D" "$WORK/dup-out/dups" > /dev/null &&
+  pass "pull recreates every duplicate (diff -r)" || fail "pull of a tree with duplicates"
+rm -rf "$WORK/dup-part" && sx pull -q "$dkey" "$WORK/dup-part" --include 'dups/y/copy2.bin' &&
+  cmp -s "$D/x/one.bin" "$WORK/dup-part/dups/y/copy2.bin" && [ ! -e "$WORK/dup-part/dups/x/one.bin" ] &&
+  pass "a duplicate pulled alone comes from its original's bytes" || fail "partial pull of a duplicate"
+rm -rf "$WORK/dup-part" && sx pull -q "$dkey" "$WORK/dup-part" --include 'dups/y/*' &&
+  diff -r "$D/y" "$WORK/dup-part/dups/y" > /dev/null && pass "two duplicates of one original, without it" ||
+  fail "partial pull of two duplicates"
+sx verify -q "$dkey" && pass "verify of a tree with duplicates" || fail "verify of a tree with duplicates"
+
 # --- PATH lists -------------------------------------------------------------------
 (cd "$T" && printf 'big.bin\0small/d4\0' > "$WORK/list0")
 lkey=$(cd "$T" && sx push -q --files-from "$WORK/list0" -0) || fail "push --files-from -0"
