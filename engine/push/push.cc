@@ -44,12 +44,9 @@ Result<Pushed> push(Context& ctx, net::Backend& backend, const std::string& path
   auto resumable = ResumablePush::open(ctx, backend.describe(), name.empty() ? default_name(path) : name,
                                        input->identity(), *plan, download);  // a resumed journal supplies its key
   if (!resumable) return std::move(resumable).error();
-  auto content_key = resolve_content_key(download, o.passphrase);
+  auto content_key = resumable->content_key(backend, *plan, download,
+                                            total ? (*total + plan->piece_bytes - 1) / plan->piece_bytes : 0);
   if (!content_key) return std::move(content_key).error();
-  if (auto checked = resumable->recheck(backend, *plan, *content_key,
-                                        total ? (*total + plan->piece_bytes - 1) / plan->piece_bytes : 0);
-      !checked)
-    return std::move(checked).error();
 
   TransformPool transforms(static_cast<std::size_t>(ctx.pool.size()), *content_key);
   Uploader uploader(ctx, backend, plan->geometry, transforms, o.compress);

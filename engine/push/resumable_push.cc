@@ -24,6 +24,15 @@ void ResumablePush::note(const std::string& text) const {
   report(ctx_->options.progress, [&](ProgressSink& p) { p.on_note(text); });
 }
 
+Result<std::optional<codec::ContentKey>> ResumablePush::content_key(net::Backend& backend, const PiecePlan& plan,
+                                                                    const DownloadKey& download,
+                                                                    std::uint64_t total_pieces) {
+  auto key = resolve_content_key(download, ctx_->options.passphrase);
+  if (!key) return std::move(key).error();
+  if (auto checked = recheck(backend, plan, *key, total_pieces); !checked) return std::move(checked).error();
+  return key;
+}
+
 Status ResumablePush::recheck(net::Backend& backend, const PiecePlan& plan,
                               const std::optional<codec::ContentKey>& content_key, std::uint64_t total_pieces) {
   if (!journal_ || !journal_->resumed()) return {};

@@ -30,11 +30,12 @@ class ResumablePush {
                                     const std::optional<std::string>& identity, const PiecePlan& plan,
                                     DownloadKey& download);
 
-  // Once the content key is known: the journal's pieces fetched and opened
-  // on `backend` (those that are not there as stored are stored again),
-  // then on_resume reported. Nothing when nothing was resumed.
-  Status recheck(net::Backend& backend, const PiecePlan& plan, const std::optional<codec::ContentKey>& content_key,
-                 std::uint64_t total_pieces);
+  // The content key of `download` (as the journal left it), then the
+  // journal's pieces fetched and opened on `backend` (those that are not
+  // there as stored are stored again) and on_resume reported when
+  // something was resumed.
+  Result<std::optional<codec::ContentKey>> content_key(net::Backend& backend, const PiecePlan& plan,
+                                                       const DownloadKey& download, std::uint64_t total_pieces);
 
   // For Uploader::run: the pieces to skip when their bytes still match, and
   // a record appended for each piece stored. Refers to this object.
@@ -51,6 +52,8 @@ class ResumablePush {
  private:
   explicit ResumablePush(Context& ctx) : ctx_(&ctx) {}
   void note(const std::string& text) const;
+  Status recheck(net::Backend& backend, const PiecePlan& plan, const std::optional<codec::ContentKey>& content_key,
+                 std::uint64_t total_pieces);
 
   Context* ctx_;
   std::optional<PushJournal> journal_;
