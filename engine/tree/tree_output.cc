@@ -173,11 +173,19 @@ bool TreeOutput::resume_file(const codec::TreeEntry& entry) {
   --refused_;
   files_.push_back({&entry, std::move(temp)});
   resumed_.push_back(&entry);
+  resumed_sorted_ = false;
   this->record("F " + record->first + " " + record->second);  // this run's journal vouches for it too
   return true;
 }
 
 Status TreeOutput::read_back(std::uint64_t offset, std::span<std::byte> out) {
+  // Resumed in tree order; a duplicate's offset is its original's, so tree
+  // order is not always stream order: sorted once, on the first read.
+  if (!resumed_sorted_) {
+    std::stable_sort(resumed_.begin(), resumed_.end(),
+                     [](const codec::TreeEntry* a, const codec::TreeEntry* b) { return a->offset < b->offset; });
+    resumed_sorted_ = true;
+  }
   const auto after = [](std::uint64_t value, const codec::TreeEntry* e) { return value < e->offset; };
   auto it = std::upper_bound(resumed_.begin(), resumed_.end(), offset, after);
   if (it != resumed_.begin()) --it;

@@ -101,7 +101,8 @@ class TreeOutput {
   std::optional<JournalFile> journal_;
   std::map<std::string, std::string> finished_;  // an earlier run's records: path → digest of its bytes
   std::set<std::string> made_earlier_;            // directories an earlier run made
-  std::vector<const codec::TreeEntry*> resumed_;  // in stream order
+  std::vector<const codec::TreeEntry*> resumed_;  // files resume_file accepted
+  bool resumed_sorted_ = false;                   // by offset, for read_back
   std::unique_ptr<codec::ContentHasher> current_hash_;
   std::vector<const codec::TreeEntry*> made_dirs_;  // in tree order
   std::vector<const codec::TreeEntry*> links_;

@@ -197,6 +197,25 @@ if [ -n "${rkey:-}" ]; then
     fail "no tree pull was interrupted mid-way (nothing checked)"
   fi
 fi
+# The same for an unencrypted tree: its SHA-256 tree is checked over every
+# piece, those of the resumed files read back from their temp files.
+pkey=$(sx push -q --no-encrypt --no-catalogue --piece-size 256K --backend "${NGINX_URL}resume-plain/" "$R") ||
+  fail "push --no-encrypt of the tree"
+killed=
+for attempt in 1 2 3; do
+  rm -rf "$WORK/pp"
+  start_bg "$WORK/pp.out" "$WORK/pp.err" "$SX" pull --bwlimit 4M --parallel 2 "$pkey" "$WORK/pp"
+  interrupt_when KILL temps_at_least "$WORK/pp" 6
+  if [ -n "$HIT" ] && [ "$RC" -eq 137 ] && [ ! -e "$WORK/pp/set/b/small300" ]; then killed=1; break; fi
+done
+if [ -n "$killed" ]; then
+  sx pull "$pkey" "$WORK/pp" 2>"$WORK/ppr.err" && tr '\r' '\n' < "$WORK/ppr.err" > "$WORK/ppr.lines" &&
+    grep -q "^sxengine: resuming: [1-9]" "$WORK/ppr.lines" && diff -r "$R" "$WORK/pp/set" > /dev/null &&
+    pass "an unencrypted tree pull resumes, its digest checked with the resumed files read back" ||
+    fail "resumed unencrypted tree pull: $(shown "$WORK/ppr.err")"
+else
+  fail "no unencrypted tree pull was interrupted mid-way (nothing checked)"
+fi
 # An edit that keeps size and mtime, after a kill: the piece is stored again, never mixed.
 for attempt in 1 2 3; do
   rm -rf "$NGINX_DIR/data/resume" "$XDG_STATE_HOME/sxengine/push"
