@@ -47,6 +47,10 @@ Sha256Digest sha256(std::span<const std::byte> bytes) {
   return hasher.finish();
 }
 
+std::string sha256_hex(std::string_view text) {
+  return text::to_hex(sha256(std::as_bytes(std::span(text.data(), text.size()))));
+}
+
 Sha256Digest sha256_tree(std::span<const Sha256Digest> piece_digests) {
   Sha256 hasher;
   for (const Sha256Digest& d : piece_digests) hasher.update(std::as_bytes(std::span(d)));

@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace sx::codec {
 
@@ -34,6 +35,8 @@ class Sha256 {
 };
 
 Sha256Digest sha256(std::span<const std::byte> bytes);
+// Lowercase hex of the SHA-256 of `text` (journal identities, cache ids, tags).
+std::string sha256_hex(std::string_view text);
 
 // The "sha256-tree" digest (docs/FORMAT.md §4): SHA-256 over the pieces'
 // SHA-256 digests in index order, so each piece is hashed where it is encoded

@@ -58,7 +58,7 @@ std::string etag(const codec::Manifest& manifest, std::string_view url, std::str
   if (manifest.digest == codec::kDigestSha256 && !manifest.sha256.empty()) tag = "sha256-" + manifest.sha256;
   else if (manifest.digest == codec::kDigestSha256Tree && !manifest.sha256_tree.empty()) tag = "tree-" + manifest.sha256_tree;
   else tag = "m-" + text::to_hex(codec::sha256(std::as_bytes(std::span(url)))).substr(0, 32);
-  if (!entry_path.empty()) tag += "-" + text::to_hex(codec::sha256(std::as_bytes(std::span(entry_path)))).substr(0, 16);
+  if (!entry_path.empty()) tag += "-" + codec::sha256_hex(entry_path).substr(0, 16);
   return "\"" + tag + "\"";
 }
 

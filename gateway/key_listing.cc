@@ -10,11 +10,6 @@
 namespace sx::gateway {
 namespace {
 
-std::string_view last_component(std::string_view path) {
-  const std::size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
-
 std::string html_escape(std::string_view text) {
   std::string out;
   for (char c : text) {
@@ -60,6 +55,11 @@ void append_row(std::string& out, std::string_view name, bool directory, std::st
 std::int64_t seconds_of(std::int64_t ns) { return ns >= 0 ? ns / 1'000'000'000 : -((-ns + 999'999'999) / 1'000'000'000); }
 
 }  // namespace
+
+std::string_view last_component(std::string_view path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
 
 KeyNode find_node(const codec::Manifest& manifest, std::string_view path) {
   KeyNode node;

@@ -33,6 +33,9 @@ KeyNode find_node(const codec::Manifest& manifest, std::string_view path);
 // Names are percent-encoded in links and HTML-escaped in text.
 std::string listing_html(const codec::Manifest& manifest, std::string_view path);
 
+// The part of a /-separated path after its last '/' (all of it when none).
+std::string_view last_component(std::string_view path);
+
 // "Wed, 03 Dec 2026 10:20:00 GMT" (RFC 9110 §5.6.7), for Last-Modified.
 std::string http_date(std::int64_t seconds);
 

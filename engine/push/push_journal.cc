@@ -18,10 +18,6 @@
 namespace sx::engine {
 namespace {
 
-std::string sha256_hex(std::string_view text) {
-  return text::to_hex(codec::sha256(std::as_bytes(std::span<const char>(text.data(), text.size()))));
-}
-
 // Removes the journals of PLACE but `keep`; one another run holds is left alone.
 void remove_superseded(const std::string& dir, const std::string& place, const std::string& keep) {
   std::error_code ec;
@@ -47,12 +43,12 @@ Result<std::optional<PushJournal>> PushJournal::open(const Options& o, const std
   // which this push supersedes (the file or the options changed, or
   // --no-resume): they go, so no stale content key is left behind.
   const std::string place =
-      sha256_hex(source->substr(0, source->find('\n')) + "\n" + backend + "\n" + name).substr(0, 32);
+      codec::sha256_hex(source->substr(0, source->find('\n')) + "\n" + backend + "\n" + name).substr(0, 32);
   // Everything that changes what is stored: same identity, same pieces.
-  const std::string identity = sha256_hex(
+  const std::string identity = codec::sha256_hex(
       "sxengine push journal 2\n" + *source + "\n" + backend + "\n" + name + "\n" + std::to_string(plan.piece_bytes) +
       " " + std::to_string(plan.geometry.width) + "x" + std::to_string(plan.geometry.height) + "\n" +
-      (o.encrypt ? "encrypt" : "plain") + " " + sha256_hex(o.passphrase) + " " +
+      (o.encrypt ? "encrypt" : "plain") + " " + codec::sha256_hex(o.passphrase) + " " +
       std::to_string(static_cast<int>(o.compress)) + " " + std::to_string(o.deflate_level));
   const std::string dir = state_dir() + "/push";
   std::error_code ec;

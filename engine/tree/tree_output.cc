@@ -38,7 +38,7 @@ timespec to_timespec(std::int64_t ns) {
 // How a journal record names a path: a digest, so a record is one short
 // line whatever bytes the path holds.
 std::string path_id(std::string_view path) {
-  return text::to_hex(codec::sha256(std::as_bytes(std::span(path.data(), path.size())))).substr(0, 32);
+  return codec::sha256_hex(path).substr(0, 32);
 }
 
 bool ours(const struct stat& st) { return S_ISREG(st.st_mode) && st.st_uid == ::geteuid() && st.st_nlink == 1; }

@@ -7,7 +7,6 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "base/text.h"
 #include "codec/checksum.h"
 #include "engine/pull/downloader.h"
 #include "engine/pull/file_digest.h"
@@ -52,10 +51,6 @@ std::vector<IndexRange> merged(const std::vector<IndexRange>& sorted) {
   return out;
 }
 
-std::string sha256_hex(std::string_view text) {
-  return text::to_hex(codec::sha256(std::as_bytes(std::span(text.data(), text.size()))));
-}
-
 }  // namespace
 
 std::vector<const codec::TreeEntry*> select_entries(const codec::Manifest& manifest,
@@ -96,9 +91,9 @@ Result<std::string> pull_tree(Context& ctx, net::Backend& backend, const Checked
     for (const std::string& glob : *globs) selection += glob + '\0';
     selection += '\1';
   }
-  const std::string identity = "sxengine tree pull journal 1 " + sha256_hex(checked.url()) + " " + m.sha256_tree +
-                               " " + std::to_string(m.size) + " " + sha256_hex(selection);
-  const std::string tag = o.resume ? sha256_hex(identity).substr(0, 16) : std::string();
+  const std::string identity = "sxengine tree pull journal 1 " + codec::sha256_hex(checked.url()) + " " + m.sha256_tree +
+                               " " + std::to_string(m.size) + " " + codec::sha256_hex(selection);
+  const std::string tag = o.resume ? codec::sha256_hex(identity).substr(0, 16) : std::string();
   auto output = TreeOutput::open(out, o.force, o.fsync, tag, identity);
   if (!output) return std::move(output).error();
   if (auto prepared = output->prepare(kept); !prepared) return std::move(prepared).error();

@@ -136,6 +136,18 @@ rargs=(push --piece-size 256K --parallel 2 --no-catalogue --backend "${NGINX_URL
 kargs=("${rargs[@]}" --bwlimit 4M)  # the run that is killed: slow enough to be caught mid-way
 robjects() { find "$NGINX_DIR/data/resume" -type f 2>/dev/null | wc -l; }
 robjects_at_least() { [ "$(robjects)" -ge "$1" ]; }
+# killed_pull KEY DIR: a slow pull of KEY into DIR, SIGKILLed once 6 temp files
+# are there and before the tree's last file (up to 3 attempts); 1 when none was.
+killed_pull() {
+  local attempt
+  for attempt in 1 2 3; do
+    rm -rf "$2"
+    start_bg "$WORK/kpull.out" "$WORK/kpull.err" "$SX" pull --bwlimit 4M --parallel 2 "$1" "$2"
+    interrupt_when KILL temps_at_least "$2" 6
+    [ -n "$HIT" ] && [ "$RC" -eq 137 ] && [ ! -e "$2/set/b/small300" ] && return 0
+  done
+  return 1
+}
 temps_at_least() { [ "$(find "$1" -name '.sxtree-*' ! -name '*.journal' -type f 2>/dev/null | wc -l)" -ge "$2" ]; }
 killed=
 for attempt in 1 2 3; do
@@ -169,14 +181,7 @@ fi
 # Kill and rerun of a tree pull: finished files are re-read and reused, a
 # tampered one is fetched again, the rest fetched, the tree exact.
 if [ -n "${rkey:-}" ]; then
-  killed=
-  for attempt in 1 2 3; do
-    rm -rf "$WORK/pk"
-    start_bg "$WORK/pk.out" "$WORK/pk.err" "$SX" pull --bwlimit 4M --parallel 2 "$rkey" "$WORK/pk"
-    interrupt_when KILL temps_at_least "$WORK/pk" 6
-    if [ -n "$HIT" ] && [ "$RC" -eq 137 ] && [ ! -e "$WORK/pk/set/b/small300" ]; then killed=1; break; fi
-  done
-  if [ -n "$killed" ]; then
+  if killed_pull "$rkey" "$WORK/pk"; then
     left=$(find "$WORK/pk" -name '.sxtree-*' ! -name '*.journal' -type f | wc -l)
     pass "tree pull killed mid-way ($left temp files and a journal left)"
     victim=$(find "$WORK/pk/set/a" -name '.sxtree-*' -type f -size 1024k | head -1)
@@ -201,14 +206,7 @@ fi
 # piece, those of the resumed files read back from their temp files.
 pkey=$(sx push -q --no-encrypt --no-catalogue --piece-size 256K --backend "${NGINX_URL}resume-plain/" "$R") ||
   fail "push --no-encrypt of the tree"
-killed=
-for attempt in 1 2 3; do
-  rm -rf "$WORK/pp"
-  start_bg "$WORK/pp.out" "$WORK/pp.err" "$SX" pull --bwlimit 4M --parallel 2 "$pkey" "$WORK/pp"
-  interrupt_when KILL temps_at_least "$WORK/pp" 6
-  if [ -n "$HIT" ] && [ "$RC" -eq 137 ] && [ ! -e "$WORK/pp/set/b/small300" ]; then killed=1; break; fi
-done
-if [ -n "$killed" ]; then
+if killed_pull "$pkey" "$WORK/pp"; then
   sx pull "$pkey" "$WORK/pp" 2>"$WORK/ppr.err" && tr '\r' '\n' < "$WORK/ppr.err" > "$WORK/ppr.lines" &&
     grep -q "^sxengine: resuming: [1-9]" "$WORK/ppr.lines" && diff -r "$R" "$WORK/pp/set" > /dev/null &&
     pass "an unencrypted tree pull resumes, its digest checked with the resumed files read back" ||
